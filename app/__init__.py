@@ -1,0 +1,1 @@
+"""The commitments service: usage-based billing commitments over GraphQL."""

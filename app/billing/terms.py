@@ -1,0 +1,266 @@
+"""The terms of a contract as the billing core sees them: frozen dataclasses and their enums.
+
+These are plain data handed in by the services layer (mapped from the database) and never mutated.
+Amounts are ``Decimal``; dates are ``datetime.date``; every interval is half-open ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+
+class Frequency(str, Enum):
+    """A billing or commit frequency; ``months`` is its length."""
+
+    MONTHLY = "MONTHLY"
+    QUARTERLY = "QUARTERLY"
+    SEMI_ANNUAL = "SEMI_ANNUAL"
+    ANNUAL = "ANNUAL"
+
+    @property
+    def months(self) -> int:
+        return {"MONTHLY": 1, "QUARTERLY": 3, "SEMI_ANNUAL": 6, "ANNUAL": 12}[self.value]
+
+
+class ChargeType(str, Enum):
+    """The drawable charge types, in the fixed drawdown order of SPEC §7."""
+
+    USAGE = "USAGE"
+    RECURRING = "RECURRING"
+    STANDING = "STANDING"
+    MINIMUM_SPEND = "MINIMUM_SPEND"
+    ONE_TIME = "ONE_TIME"
+
+
+DRAWABLE_ORDER: tuple[ChargeType, ...] = tuple(ChargeType)
+
+
+class LineType(str, Enum):
+    """Every kind of invoice line. The first five are charges; the rest are never drawn down."""
+
+    USAGE = "USAGE"
+    RECURRING = "RECURRING"
+    STANDING = "STANDING"
+    MINIMUM_SPEND = "MINIMUM_SPEND"
+    ONE_TIME = "ONE_TIME"
+    COMMITMENT_FEE = "COMMITMENT_FEE"
+    OVERAGE = "OVERAGE"
+    OVERAGE_SURCHARGE = "OVERAGE_SURCHARGE"
+    TRUE_UP = "TRUE_UP"
+    PENALTY = "PENALTY"
+    DRAWDOWN = "DRAWDOWN"
+
+
+class ProductKind(str, Enum):
+    USAGE_CLASS = "USAGE_CLASS"
+    SERVICE = "SERVICE"
+    PACKAGE = "PACKAGE"
+
+
+class PricingModel(str, Enum):
+    PER_UNIT = "PER_UNIT"
+    GRADUATED = "GRADUATED"
+    VOLUME = "VOLUME"
+
+
+class CommitmentType(str, Enum):
+    SPEND = "SPEND"
+    USAGE = "USAGE"
+    SERVICE = "SERVICE"
+    PACKAGE_SERVICE = "PACKAGE_SERVICE"
+    PACKAGE = "PACKAGE"
+    AVERAGE_USAGE = "AVERAGE_USAGE"
+
+    @property
+    def is_flow(self) -> bool:
+        """Flow types are prorated in a partial window; level types never are (SPEC §2)."""
+        return self in (CommitmentType.SPEND, CommitmentType.USAGE)
+
+
+class PaymentTiming(str, Enum):
+    """How a SPEND commitment is paid (SPEC §6). Only SPEND commitments have one."""
+
+    PREPAID = "PREPAID"
+    POSTPAID = "POSTPAID"
+
+
+class FeeBilling(str, Enum):
+    """How the outstanding commitment fee of a prepaid commitment is billed."""
+
+    BILLING_PLAN = "BILLING_PLAN"
+    FEE_DATES = "FEE_DATES"
+
+
+class PenaltyKind(str, Enum):
+    CHARGE = "CHARGE"
+    COUNT = "COUNT"
+    TIERED = "TIERED"
+
+
+class TierBasis(str, Enum):
+    UNITS = "UNITS"
+    PERCENT = "PERCENT"
+
+
+class TierMode(str, Enum):
+    GRADUATED = "GRADUATED"
+    VOLUME = "VOLUME"
+
+
+class DrawdownOrder(str, Enum):
+    BALANCE_FIRST = "BALANCE_FIRST"
+    COMMITMENT_FIRST = "COMMITMENT_FIRST"
+    BALANCE_ONLY = "BALANCE_ONLY"
+    COMMITMENT_ONLY = "COMMITMENT_ONLY"
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A half-open interval of calendar dates ``[start, end)``."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+    def overlap_days(self, other: DateRange) -> int:
+        return max(0, (min(self.end, other.end) - max(self.start, other.start)).days)
+
+    def overlaps(self, other: DateRange) -> bool:
+        return self.overlap_days(other) > 0
+
+
+@dataclass(frozen=True)
+class PriceTier:
+    """One tier of a graduated or volume price. ``up_to`` is inclusive; ``None`` is open."""
+
+    up_to: Decimal | None
+    unit_amount: Decimal
+    flat_amount: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Price:
+    """The contract's price for one usage class (SPEC §5)."""
+
+    usage_class: str
+    model: PricingModel
+    unit_amount: Decimal = Decimal(0)
+    tiers: tuple[PriceTier, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    """A service or package on a contract. ``active`` is when it is live (end may be the term's end)."""
+
+    key: str
+    product: str
+    kind: ProductKind
+    quantity: Decimal
+    unit_price: Decimal
+    active: DateRange
+    package: str | None = None
+    package_frequency: Frequency | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RampStep:
+    """Committed amount per window from window ``from_window`` (counted from 1) on."""
+
+    from_window: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PenaltyTier:
+    """A tier of a TIERED penalty. ``up_to`` is inclusive; ``None`` is open (last tier only)."""
+
+    up_to: Decimal | None
+    rate: Decimal
+    flat: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """What a missed window costs (SPEC §8). Fields not used by ``kind`` are left at defaults."""
+
+    kind: PenaltyKind
+    amount: Decimal = Decimal(0)  # CHARGE
+    rate: Decimal = Decimal(0)  # COUNT
+    basis: TierBasis = TierBasis.UNITS  # TIERED
+    mode: TierMode = TierMode.GRADUATED  # TIERED
+    tiers: tuple[PenaltyTier, ...] = ()  # TIERED
+
+
+@dataclass(frozen=True)
+class FeeDate:
+    """An explicit commitment-fee instalment, billed in the billing period holding ``date``."""
+
+    date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """How a prepaid commitment's total is billed (SPEC §6)."""
+
+    amount_prepaid: Decimal = Decimal(0)
+    amount_first_bill: Decimal = Decimal(0)
+    billing: FeeBilling = FeeBilling.BILLING_PLAN
+    fee_dates: tuple[FeeDate, ...] = ()
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A promise inside a contract (SPEC §1, §4, §6, §8).
+
+    ``term`` is the commitment's own ``[start, end)``, inside the contract's term.
+    Eligibility: ``eligible_charge_types`` (all drawable types by default) and ``eligible_products``
+    (empty means every product). ``payment`` is set for SPEND commitments only.
+    """
+
+    key: str
+    type: CommitmentType
+    term: DateRange
+    frequency: Frequency
+    ramp: tuple[RampStep, ...]
+    usage_class: str | None = None  # USAGE, AVERAGE_USAGE
+    service: str | None = None  # SERVICE, PACKAGE_SERVICE, AVERAGE_USAGE (the connections)
+    package: str | None = None  # PACKAGE_SERVICE, PACKAGE
+    package_frequency: Frequency | None = None  # PACKAGE_SERVICE
+    payment: PaymentTiming | None = None  # SPEND only
+    fees: FeeSchedule = field(default_factory=FeeSchedule)  # PREPAID only
+    eligible_charge_types: frozenset[ChargeType] = frozenset(ChargeType)
+    eligible_products: frozenset[str] = frozenset()
+    overage_surcharge_percent: Decimal = Decimal(0)
+    separate_overage: bool = False
+    rollover_fraction: Decimal = Decimal(0)
+    rollover_cap: Decimal | None = None  # None: no cap
+    prorate: bool = True
+    true_up: bool = True
+    priority: int = 0
+    penalties: tuple[Penalty, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    """Everything about a contract that decides money, as of the close being computed."""
+
+    currency: str
+    term: DateRange
+    billing_frequency: Frequency
+    standing_charge: Decimal = Decimal(0)
+    minimum_spend: Decimal = Decimal(0)
+    prices: tuple[Price, ...] = ()
+    service_lines: tuple[ServiceLine, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    drawdown_order: DrawdownOrder = DrawdownOrder.COMMITMENT_FIRST
