@@ -1,0 +1,96 @@
+"""Activating a contract: every check, then the calendar and the money commitments' pools.
+
+``activate`` refuses terms that could not be billed exactly (SPEC §2, §3, §6) and returns the
+contract's billing periods, every commitment's windows with their committed amounts, and the pools
+a money commitment starts with: one PREPAID pool per window of a prepaid commitment and one
+TRACKING pool per window of a postpaid one, all issued at activation (SPEC §6: "activation issues
+one pool per window" / "each window's committed amount into a tracking pool"). Each pool's ISSUE
+entry is dated on its window's start. Balances are made separately (``credit.new_balance``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.billing.calendar import Period, billing_periods, check_alignment, commitment_windows
+from app.billing.errors import BillingError, BillingErrorCode
+from app.billing.fees import validate_fee_schedule
+from app.billing.ledger import LedgerEntry, Pool, issue
+from app.billing.money import round_money
+from app.billing.ramps import committed_amount
+from app.billing.settlement import settlement_for
+from app.billing.terms import Commitment, CommitmentType, ContractTerms
+from app.billing.validation import validate_contract_terms
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """One window of one commitment and its committed amount *C* (rounded for SPEND; an exact
+    quantity for the other types)."""
+
+    commitment_key: str
+    window: Period
+    committed: Decimal
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What activating a contract produces (every tuple in a canonical order)."""
+
+    periods: tuple[Period, ...]
+    windows: tuple[WindowPlan, ...]
+    pools: tuple[Pool, ...]
+    entries: tuple[LedgerEntry, ...]
+
+
+def check_activation(terms: ContractTerms) -> None:
+    """Every check activation runs: draft validation, calendar alignment, ramp vs windows and the
+    fee schedules. Raises the first problem as a ``BillingError``."""
+    validate_contract_terms(terms)
+    for commitment in sorted(terms.commitments, key=lambda c: c.key):
+        check_alignment(terms, commitment)
+        windows = commitment_windows(commitment)
+        if commitment.ramp[-1].from_window > len(windows):
+            raise BillingError(
+                BillingErrorCode.INVALID_RAMP,
+                f"commitment {commitment.key}: a ramp step starts at window "
+                f"{commitment.ramp[-1].from_window} of {len(windows)}",
+                "rampSteps",
+            )
+        validate_fee_schedule(terms, commitment)
+
+
+def window_plans(commitment: Commitment, currency: str) -> tuple[WindowPlan, ...]:
+    """Every window of ``commitment`` with its committed amount (money rounded half up)."""
+    plans = []
+    for window in commitment_windows(commitment):
+        amount = committed_amount(commitment, window)
+        if commitment.type is CommitmentType.SPEND:
+            amount = round_money(amount, currency)
+        plans.append(WindowPlan(commitment.key, window, amount))
+    return tuple(plans)
+
+
+def activate(terms: ContractTerms, *, first_seq: int = 0) -> Activation:
+    """Check ``terms`` and build what activation writes.
+
+    Pools are numbered (``seq``, their creation order) from ``first_seq``, by commitment key then
+    window, so the result does not depend on the order of ``terms.commitments``.
+    """
+    check_activation(terms)
+    plans: list[WindowPlan] = []
+    pools: list[Pool] = []
+    entries: list[LedgerEntry] = []
+    for commitment in sorted(terms.commitments, key=lambda c: c.key):
+        own = window_plans(commitment, terms.currency)
+        plans.extend(own)
+        settlement = settlement_for(commitment)
+        if settlement is None:
+            continue
+        for plan in own:
+            empty = settlement.new_window_pool(commitment, plan.window, first_seq + len(pools))
+            pool, first = issue(empty, plan.committed, plan.window.span.start, note="activation")
+            pools.append(pool)
+            entries.append(first)
+    return Activation(billing_periods(terms), tuple(plans), tuple(pools), tuple(entries))

@@ -1,0 +1,282 @@
+"""Closing one billing period: SPEC §9 steps 2–5 as one pure function.
+
+``close_period`` rates the period, adds the commitment fees due, draws the charges down on the
+credit pools, adds overage surcharges, and settles every commitment window that ends with the
+period (expiry, rollover, true-up, penalties). It returns the invoice lines, the ledger entries,
+the pools as they stand afterwards and what each ending window measured; the services layer
+persists them (step 6). Same input, same output, whatever the order of the input tuples.
+
+Ledger entries written by a close are dated on the period's end (the day it is over), except a
+balance or rollover credit expiring at its own end date, which is dated on that date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app.billing import postpaid
+from app.billing.calendar import Period, billing_periods, commitment_windows, period_containing
+from app.billing.charges import Charge, OneTimeCharge, UsageTotal
+from app.billing.credit import WindowClose
+from app.billing.drawdown import Draw, draw_down, drawn_per_charge
+from app.billing.errors import BillingError, BillingErrorCode
+from app.billing.fees import fee_lines_for_period
+from app.billing.invoice import Invoice, InvoiceLine, order_lines
+from app.billing.ledger import EntryKind, LedgerEntry, Pool, apply, entry, index_pools, next_seq, sort_pools
+from app.billing.measures import Measurement, measure
+from app.billing.penalties import penalty_amount
+from app.billing.prepaid import find_overages, overage_lines
+from app.billing.rating import rate_period
+from app.billing.settlement import settlement_for
+from app.billing.terms import Commitment, ContractTerms, DateRange, LineType, PaymentTiming
+from app.billing.money import round_money
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class CloseInput:
+    """Everything one close needs. ``usage`` holds usage totals per class and billing period for
+    this period and for the earlier periods of any window still open; ``prior_charges`` the rated
+    charges of those earlier periods; ``pools`` every pool of the contract's account as it stands
+    (balances included)."""
+
+    terms: ContractTerms
+    period: Period
+    usage: tuple[UsageTotal, ...] = ()
+    one_time: tuple[OneTimeCharge, ...] = ()
+    prior_charges: tuple[Charge, ...] = ()
+    pools: tuple[Pool, ...] = ()
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """A commitment window that ended with the period: what it measured and what it billed.
+
+    ``penalties`` holds each of the commitment's penalties, rounded, in their order (0 if none).
+    """
+
+    commitment_key: str
+    window: Period
+    measurement: Measurement
+    true_up: Decimal
+    penalties: tuple[Decimal, ...]
+    rolled_over: Decimal
+    expired: Decimal
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    """The outcome of closing one billing period (nothing of it is persisted yet)."""
+
+    currency: str
+    period: Period
+    lines: tuple[InvoiceLine, ...]
+    entries: tuple[LedgerEntry, ...]
+    pools: tuple[Pool, ...]
+    charges: tuple[Charge, ...]
+    draws: tuple[Draw, ...]
+    windows: tuple[WindowResult, ...]
+
+    @property
+    def invoice(self) -> Invoice:
+        """The period's invoice (its totals are sums of the rounded lines)."""
+        return Invoice(self.currency, self.period.span, self.lines)
+
+    @property
+    def total(self) -> Decimal:
+        """The amount due for the period."""
+        return self.invoice.total
+
+
+class _Book:
+    """The pools as the close moves them: every entry is applied as soon as it is made, so each
+    step sees the balances the previous steps left (a pool never goes negative)."""
+
+    def __init__(self, pools: Iterable[Pool]) -> None:
+        self.pools: dict[str, Pool] = index_pools(pools)
+        self.entries: list[LedgerEntry] = []
+        self.seq = next_seq(self.pools.values())
+
+    def post(self, entries: Iterable[LedgerEntry], new_pools: Iterable[Pool] = ()) -> None:
+        """Add ``new_pools`` (empty), then apply ``entries`` in order."""
+        for pool in new_pools:
+            if pool.key in self.pools:
+                raise BillingError(
+                    BillingErrorCode.INVALID_LEDGER_ENTRY, f"pool {pool.key!r} already exists"
+                )
+            self.pools[pool.key] = pool
+            self.seq = max(self.seq, pool.seq + 1)
+        for item in entries:
+            if item.pool_key not in self.pools:
+                raise BillingError(
+                    BillingErrorCode.INVALID_LEDGER_ENTRY, f"no pool {item.pool_key!r} for entry"
+                )
+            self.pools[item.pool_key] = apply(self.pools[item.pool_key], item)
+            self.entries.append(item)
+
+
+def check_period(terms: ContractTerms, period: Period) -> None:
+    """Refuse a period that is not one of the contract's billing periods (``INVALID_PERIOD``)."""
+    if period not in billing_periods(terms):
+        raise BillingError(
+            BillingErrorCode.INVALID_PERIOD,
+            f"{period.span.start}–{period.span.end} is not a billing period of the contract",
+            "period",
+        )
+
+
+def period_usage(usage: Iterable[UsageTotal], span: DateRange) -> dict[str, Decimal]:
+    """Total quantity per usage class of the usage totals lying inside ``span``."""
+    totals: dict[str, Decimal] = {}
+    for total in usage:
+        if span.start <= total.span.start and total.span.end <= span.end:
+            totals[total.usage_class] = totals.get(total.usage_class, ZERO) + total.quantity
+    return totals
+
+
+def _drawdown_lines(draws: Sequence[Draw], charges: Sequence[Charge], book: _Book) -> list[InvoiceLine]:
+    """One negative DRAWDOWN line per draw, naming the pool that paid."""
+    by_key = {charge.key: charge for charge in charges}
+    lines = []
+    for draw in draws:
+        charge, pool = by_key[draw.charge_key], book.pools[draw.pool_key]
+        lines.append(InvoiceLine(
+            type=LineType.DRAWDOWN, amount=-draw.amount,
+            description=f"paid from {pool.kind.value.lower()} credit {pool.key}",
+            service_period=charge.service_period, product=charge.product or None,
+            charge_key=charge.key, commitment_key=pool.commitment_key, pool_key=pool.key,
+            window_index=pool.window_index,
+        ))
+    return lines
+
+
+def _draw(
+    inp: CloseInput, charges: Sequence[Charge], book: _Book
+) -> tuple[list[InvoiceLine], tuple[Draw, ...]]:
+    """Step 4: drawdown, its CONSUME entries and lines, then prepaid overage and surcharges."""
+    terms, span = inp.terms, inp.period.span
+    draws = draw_down(charges, tuple(book.pools.values()), terms.drawdown_order, span)
+    lines = _drawdown_lines(draws, charges, book)
+    book.post([
+        entry(book.pools[d.pool_key], EntryKind.CONSUME, d.amount, span.end, charge_key=d.charge_key)
+        for d in draws
+    ])
+    overages = find_overages(
+        _sorted(terms.commitments), charges, drawn_per_charge(draws),
+        tuple(book.pools.values()), span,
+    )
+    return [*overage_lines(charges, overages, terms.currency), *lines], draws
+
+
+def _track(inp: CloseInput, charges: Sequence[Charge], book: _Book) -> list[InvoiceLine]:
+    """Postpaid commitments: tracking consumption and the period's overage surcharge."""
+    lines = []
+    for commitment in _sorted(inp.terms.commitments):
+        if commitment.payment is not PaymentTiming.POSTPAID:
+            continue
+        window = period_containing(commitment_windows(commitment), inp.period.span.start)
+        if window is None:
+            continue
+        book.post(postpaid.track(commitment, window, charges, book.pools, inp.period.span.end))
+        line = postpaid.surcharge_line(
+            commitment, window, inp.prior_charges, charges, inp.period.span, inp.terms.currency
+        )
+        if line is not None:
+            lines.append(line)
+    return lines
+
+
+def _ending_windows(commitment: Commitment, span: DateRange) -> list[tuple[Period, Period | None]]:
+    """The commitment's windows ending inside ``span`` (ends are exclusive), with the next one."""
+    windows = commitment_windows(commitment)
+    return [
+        (w, windows[i + 1] if i + 1 < len(windows) else None)
+        for i, w in enumerate(windows)
+        if span.start < w.span.end <= span.end
+    ]
+
+
+def _window_charges_total(span: DateRange, charges: Iterable[Charge]) -> Decimal:
+    """*B*: every drawable charge whose service period lies in the window, before drawdown."""
+    return sum(
+        (c.amount for c in charges if span.start <= c.service_period.start and c.service_period.end <= span.end),
+        ZERO,
+    )
+
+
+def _penalties(
+    commitment: Commitment, window: Period, m: Measurement, total: Decimal, currency: str
+) -> tuple[tuple[Decimal, ...], list[InvoiceLine]]:
+    amounts = tuple(round_money(penalty_amount(p, m, total), currency) for p in commitment.penalties)
+    lines = [
+        InvoiceLine(
+            type=LineType.PENALTY, amount=amount,
+            description=f"{p.kind.value.lower()} penalty on commitment {commitment.key}, "
+            f"window {window.number}: shortfall {m.shortfall}",
+            service_period=window.span, commitment_key=commitment.key, window_index=window.index,
+        )
+        for p, amount in zip(commitment.penalties, amounts)
+        if amount != 0
+    ]
+    return amounts, lines
+
+
+def _settle_window(
+    inp: CloseInput, commitment: Commitment, window: Period, nxt: Period | None,
+    charges: Sequence[Charge], book: _Book,
+) -> tuple[WindowResult, list[InvoiceLine]]:
+    """Step 5 for one window: expiry / rollover / true-up, then penalties."""
+    terms = inp.terms
+    every = (*inp.prior_charges, *charges)
+    m = measure(commitment, window, usage=inp.usage, service_lines=terms.service_lines,
+                charges=every, currency=terms.currency)
+    settlement = settlement_for(commitment)
+    done = WindowClose()
+    if settlement is not None:
+        done = settlement.close_window(
+            commitment, window, nxt, book.pools, inp.period.span.end, book.seq, terms.currency
+        )
+        book.post(done.entries, done.new_pools)
+    amounts, lines = _penalties(
+        commitment, window, m, _window_charges_total(window.span, every), terms.currency
+    )
+    result = WindowResult(commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired)
+    return result, [*done.lines, *lines]
+
+
+def _expire_ended(span: DateRange, book: _Book) -> None:
+    """Every paying pool whose validity is over by the period's end loses what is left."""
+    for pool in sort_pools(book.pools.values()):
+        if pool.kind.pays and pool.balance > 0 and pool.valid.end <= span.end:
+            book.post([entry(pool, EntryKind.EXPIRE, pool.balance, pool.valid.end, note="end of validity")])
+
+
+def _sorted(commitments: Iterable[Commitment]) -> list[Commitment]:
+    return sorted(commitments, key=lambda c: c.key)
+
+
+def close_period(inp: CloseInput) -> CloseResult:
+    """Close ``inp.period``: SPEC §9 steps 2–5. See the module docstring."""
+    terms, period = inp.terms, inp.period
+    check_period(terms, period)
+    charges = rate_period(terms, period, period_usage(inp.usage, period.span), inp.one_time)
+    book = _Book(inp.pools)
+    fees = [line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)]
+    drawn, draws = _draw(inp, charges, book)
+    lines = [*drawn, *fees, *_track(inp, charges, book)]
+    results = []
+    for commitment in _sorted(terms.commitments):
+        for window, nxt in _ending_windows(commitment, period.span):
+            result, more = _settle_window(inp, commitment, window, nxt, charges, book)
+            results.append(result)
+            lines.extend(more)
+    _expire_ended(period.span, book)
+    return CloseResult(
+        currency=terms.currency, period=period, lines=order_lines(lines),
+        entries=tuple(book.entries), pools=sort_pools(book.pools.values()),
+        charges=charges, draws=draws, windows=tuple(results),
+    )
