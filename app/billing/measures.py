@@ -129,7 +129,11 @@ def measured_value(
     kind = commitment.type
     if kind is CommitmentType.SPEND:
         spend = sum(
-            (c.amount for c in charges if is_eligible(commitment, c) and _inside(c.service_period, span)),
+            (
+                c.amount
+                for c in charges
+                if is_eligible(commitment, c) and _inside(c.service_period, span)
+            ),
             ZERO,
         )
         return spend, ONE

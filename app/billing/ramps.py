@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import pairwise
 
 from app.billing.calendar import Period
 from app.billing.errors import BillingError, BillingErrorCode
@@ -24,7 +25,7 @@ def validate_ramp(ramp: Sequence[RampStep]) -> None:
         raise _invalid("a commitment needs at least one ramp step (from window 1)")
     if ramp[0].from_window != 1:
         raise _invalid(f"the first ramp step must start at window 1, not {ramp[0].from_window}")
-    for previous, step in zip(ramp, ramp[1:]):
+    for previous, step in pairwise(ramp):
         if step.from_window <= previous.from_window:
             raise _invalid(
                 f"ramp steps must have strictly increasing windows "

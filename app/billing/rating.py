@@ -61,7 +61,9 @@ def validate_price_tiers(tiers: Sequence[PriceTier]) -> None:
 def validate_price(price: Price) -> None:
     """Refuse a price that cannot rate every quantity (``INVALID_PRICE`` / ``INVALID_TIERS``)."""
     if not price.usage_class:
-        raise BillingError(BillingErrorCode.INVALID_PRICE, "a price needs a usage class", "usageClass")
+        raise BillingError(
+            BillingErrorCode.INVALID_PRICE, "a price needs a usage class", "usageClass"
+        )
     if price.model is PricingModel.PER_UNIT:
         require_non_negative(
             price.unit_amount, BillingErrorCode.INVALID_PRICE, "unitAmount", "the unit amount"
@@ -89,7 +91,9 @@ def rate_usage(price: Price, quantity: Decimal) -> Decimal:
     """
     if not is_finite(quantity) or quantity < 0:
         raise BillingError(
-            BillingErrorCode.INVALID_AMOUNT, f"usage quantity must be ≥ 0, not {quantity}", "quantity"
+            BillingErrorCode.INVALID_AMOUNT,
+            f"usage quantity must be ≥ 0, not {quantity}",
+            "quantity",
         )
     if price.model is PricingModel.PER_UNIT:
         return quantity * price.unit_amount
@@ -190,8 +194,15 @@ def _contract_charges(terms: ContractTerms, period: Period, usage_total: Decimal
         (ChargeType.MINIMUM_SPEND, MINIMUM_SPEND_PRODUCT, minimum),
     ):
         if amount != 0:
-            charges.append(Charge(key=product, type=type_, product=product, amount=amount,
-                                  service_period=period.span))
+            charges.append(
+                Charge(
+                    key=product,
+                    type=type_,
+                    product=product,
+                    amount=amount,
+                    service_period=period.span,
+                )
+            )
     return charges
 
 
