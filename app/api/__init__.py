@@ -1,0 +1,1 @@
+"""The GraphQL transport: schema, context, loaders, errors, one subpackage per area."""

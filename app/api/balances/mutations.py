@@ -1,0 +1,59 @@
+"""Mutations on balances."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.balances.types import Balance
+from app.api.context import org_of
+from app.api.enums import ChargeType
+from app.api.errors import UserErrorType, run
+from app.billing import terms
+from app.services import balances
+
+
+@strawberry.input(description="A new balance (top-up credit) on an account.")
+class CreateBalanceInput:
+    account_id: strawberry.ID = strawberry.field(description="The account credited.")
+    name: str = strawberry.field(description="Display name, e.g. 'Sign-up credit'.")
+    currency: str = strawberry.field(description="ISO 4217 code.")
+    amount: Decimal = strawberry.field(description="Amount credited (>= 0).")
+    start_date: date = strawberry.field(description="First day it may pay charges.")
+    end_date: date = strawberry.field(description="Day after the last; the remainder expires then.")
+    priority: int = strawberry.field(default=0, description="Drawdown priority, lower first.")
+    eligible_charge_types: list[ChargeType] | None = strawberry.field(default=None, description="Default: all drawable types.")
+    eligible_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Default: every product.")
+
+    def to_spec(self) -> balances.BalanceSpec:
+        return balances.BalanceSpec(
+            account_id=ids.decode(self.account_id, "Account", "input.accountId"), name=self.name,
+            currency=self.currency, amount=self.amount, start_date=self.start_date, end_date=self.end_date,
+            priority=self.priority,
+            eligible_charge_types=tuple(terms.ChargeType) if self.eligible_charge_types is None
+            else tuple(self.eligible_charge_types),
+            eligible_product_ids=tuple(ids.decode(p, "Product", f"input.eligibleProductIds.{i}")
+                                       for i, p in enumerate(self.eligible_product_ids)),
+        )
+
+
+@strawberry.type(description="Result of createBalance.")
+class BalancePayload:
+    balance: Balance | None = strawberry.field(description="The balance, if created.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was created.")
+
+
+@strawberry.type
+class BalanceMutations:
+    @strawberry.mutation(description="Credit an account with a balance.")
+    async def create_balance(self, info: Info, input: CreateBalanceInput) -> BalancePayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: BalancePayload(balance=None, user_errors=errors),
+            lambda: balances.create_balance(org_id, input.to_spec()),
+            lambda row: BalancePayload(balance=Balance.from_row(row), user_errors=[]),
+        )

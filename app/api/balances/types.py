@@ -1,0 +1,41 @@
+"""GraphQL views of balances (top-up credit on an account)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.api.catalog.types import Product
+from app.api.enums import ChargeType
+from app.api.scalars import money
+from app.db import models
+
+
+@strawberry.type(description="A top-up credit on an account (free credit, goodwill, prepaid draw-down).")
+class Balance(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    currency: str = strawberry.field(description="ISO 4217 currency; pays charges of contracts in this currency.")
+    amount: Decimal = strawberry.field(description="Amount issued when the balance was created.")
+    start_date: date = strawberry.field(description="First day the balance may pay charges.")
+    end_date: date = strawberry.field(description="Day after the last; the remainder expires then.")
+    priority: int = strawberry.field(description="Drawdown priority: lower draws first.")
+    eligible_charge_types: list[ChargeType] = strawberry.field(description="Charge types it may pay.")
+    account_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Balance) -> Balance:
+        return cls(id=row.id, name=row.name, currency=row.currency, amount=money(row.amount, row.currency),
+                   start_date=row.start_date, end_date=row.end_date, priority=row.priority,
+                   eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
+                   account_id=row.account_id)
+
+    @strawberry.field(description="Products it may pay for; empty: every product.")
+    async def eligible_products(self, info: Info) -> list[Product]:
+        rows = await info.context.loaders.children(models.BalanceProduct, "balance_id").load(self.id)
+        products = await info.context.loaders.by_id(models.Product).load_many([r.product_id for r in rows])
+        return [Product.from_row(p) for p in products if p is not None]

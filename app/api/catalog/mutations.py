@@ -1,0 +1,81 @@
+"""Mutations on the product catalog."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.catalog.types import Product
+from app.api.context import org_of
+from app.api.enums import ProductKind
+from app.api.errors import UserErrorType, run
+from app.api.tenancy.mutations import DeletePayload, deleted
+from app.services import products
+
+
+@strawberry.input(description="A service held by a package.")
+class PackageItemInput:
+    service_id: strawberry.ID = strawberry.field(description="A SERVICE product.")
+    quantity: Decimal = strawberry.field(default=Decimal(1), description="Units of the service per package.")
+
+
+@strawberry.input(description="A product; on update, omitted fields keep their value (kind cannot change).")
+class ProductInput:
+    code: str | None = strawberry.field(default=None, description="Unique code (required on create).")
+    name: str | None = strawberry.field(default=None, description="Display name (required on create).")
+    kind: ProductKind | None = strawberry.field(default=None, description="Required on create.")
+    unit: str | None = strawberry.field(default=None, description="Unit of measure (required on create).")
+    package_items: list[PackageItemInput] | None = strawberry.field(
+        default=None, description="PACKAGE only: the services it holds (replaces the list on update).")
+
+    def to_spec(self) -> products.ProductSpec:
+        items = None
+        if self.package_items is not None:
+            items = tuple(
+                products.PackageItemSpec(ids.decode(it.service_id, "Product", f"input.packageItems.{i}.serviceId"),
+                                         it.quantity)
+                for i, it in enumerate(self.package_items)
+            )
+        return products.ProductSpec(code=self.code, name=self.name, kind=self.kind, unit=self.unit,
+                                    package_items=items)
+
+
+@strawberry.type(description="Result of createProduct / updateProduct.")
+class ProductPayload:
+    product: Product | None = strawberry.field(description="The product, if written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+
+
+def _payload(errors: list[UserErrorType]) -> ProductPayload:
+    return ProductPayload(product=None, user_errors=errors)
+
+
+def _ok(row: object) -> ProductPayload:
+    return ProductPayload(product=Product.from_row(row), user_errors=[])  # type: ignore[arg-type]
+
+
+@strawberry.type
+class CatalogMutations:
+    @strawberry.mutation(description="Create a usage class, service or package.")
+    async def create_product(self, info: Info, input: ProductInput) -> ProductPayload:
+        org_id = org_of(info)
+        return await run(_payload, lambda: products.create_product(org_id, input.to_spec()), _ok)
+
+    @strawberry.mutation(description="Change a product; omitted fields keep their value.")
+    async def update_product(self, info: Info, id: strawberry.ID, input: ProductInput) -> ProductPayload:
+        org_id = org_of(info)
+        return await run(
+            _payload, lambda: products.update_product(org_id, ids.decode(id, "Product", "id"), input.to_spec()), _ok
+        )
+
+    @strawberry.mutation(description="Delete a product nothing refers to.")
+    async def delete_product(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+            lambda: products.delete_product(org_id, ids.decode(id, "Product", "id")),
+            lambda _: deleted(id),
+        )

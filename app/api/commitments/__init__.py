@@ -1,0 +1,1 @@
+"""GraphQL area: commitments."""

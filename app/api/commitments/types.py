@@ -1,0 +1,168 @@
+"""GraphQL views of commitments: ramp steps, fee dates, penalties with tiers, and windows."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.api.catalog.types import Product, load_product
+from app.api.enums import (
+    ChargeType,
+    CommitmentType,
+    FeeBilling,
+    Frequency,
+    PaymentTiming,
+    PenaltyKind,
+    TierBasis,
+    TierMode,
+)
+from app.api.scalars import money, optional_quantity, quantity
+from app.billing.calendar import commitment_windows
+from app.billing.ramps import committed_amount
+from app.billing.terms import Commitment as CoreCommitment
+from app.billing.terms import CommitmentType as CoreType
+from app.billing.terms import DateRange
+from app.billing.terms import Frequency as CoreFrequency
+from app.billing.terms import RampStep as CoreRampStep
+from app.db import models
+
+
+@strawberry.type(description="Committed amount per window from window `fromWindow` (counted from 1) on.")
+class RampStep:
+    from_window: int = strawberry.field(description="First window (1-based) the step applies to.")
+    amount: Decimal = strawberry.field(description="Committed amount per window, in the commitment's unit.")
+
+
+@strawberry.type(description="An explicit commitment-fee instalment of a prepaid commitment.")
+class FeeDate:
+    date: date = strawberry.field(description="Billed on the invoice of the billing period holding this date.")
+    amount: Decimal = strawberry.field(description="Amount of the instalment.")
+
+
+@strawberry.type(description="A tier of a TIERED penalty.")
+class PenaltyTier:
+    up_to: Decimal | None = strawberry.field(description="Inclusive upper bound (units or percent); null: open.")
+    rate: Decimal = strawberry.field(description="Price per unit short in this tier.")
+    flat: Decimal = strawberry.field(description="Flat amount added when the tier is reached.")
+
+
+@strawberry.type(description="What a missed window costs.")
+class Penalty:
+    kind: PenaltyKind = strawberry.field(description="CHARGE, COUNT or TIERED.")
+    amount: Decimal = strawberry.field(description="CHARGE: the minimum the contract is billed for the window.")
+    rate: Decimal = strawberry.field(description="COUNT: price per unit short.")
+    basis: TierBasis = strawberry.field(description="TIERED: tier bounds in UNITS short or PERCENT short.")
+    mode: TierMode = strawberry.field(description="TIERED: GRADUATED or VOLUME.")
+    penalty_id: strawberry.Private[int]
+
+    @strawberry.field(description="TIERED: tiers in ascending order.")
+    async def tiers(self, info: Info) -> list[PenaltyTier]:
+        rows = await info.context.loaders.children(models.PenaltyTier, "penalty_id", "position").load(self.penalty_id)
+        return [PenaltyTier(up_to=optional_quantity(t.up_to), rate=quantity(t.rate), flat=quantity(t.flat))
+                for t in rows]
+
+
+@strawberry.type(description="One commitment window [startDate, endDate) with its committed amount.")
+class Window:
+    number: int = strawberry.field(description="1 for the first window.")
+    start_date: date = strawberry.field(description="First day of the window.")
+    end_date: date = strawberry.field(description="Day after the last day (half-open).")
+    partial: bool = strawberry.field(description="True if the commitment's end cuts the window short.")
+    committed: Decimal = strawberry.field(description="Committed amount (prorated for partial SPEND/USAGE windows).")
+
+
+@strawberry.type(description="A promise inside a contract: what is measured, how much per window, how paid, what a miss costs.")
+class Commitment(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    type: CommitmentType = strawberry.field(description="What is measured (SPEC §4).")
+    start_date: date | None = strawberry.field(description="Start; null: the contract's start.")
+    end_date: date | None = strawberry.field(description="End (exclusive); null: the contract's end.")
+    frequency: Frequency = strawberry.field(description="Commit frequency: the length of a window.")
+    package_frequency: Frequency | None = strawberry.field(description="PACKAGE_SERVICE: the package instance's frequency.")
+    payment: PaymentTiming | None = strawberry.field(description="SPEND only: PREPAID or POSTPAID.")
+    amount_prepaid: Decimal = strawberry.field(description="Prepaid: part of the total paid outside the service.")
+    amount_first_bill: Decimal = strawberry.field(description="Prepaid: part billed on the first invoice.")
+    fee_billing: FeeBilling = strawberry.field(description="Prepaid: how the rest of the fee is billed.")
+    eligible_charge_types: list[ChargeType] = strawberry.field(description="Charge types that count and draw down.")
+    overage_surcharge_percent: Decimal = strawberry.field(description="Surcharge on overage, percent (>= -100).")
+    separate_overage: bool = strawberry.field(description="Prepaid: show overage as its own line.")
+    rollover_fraction: Decimal = strawberry.field(description="Share of the unused amount rolled into the next window, 0..1.")
+    rollover_cap: Decimal | None = strawberry.field(description="Maximum rolled over per window; null: no cap.")
+    prorate: bool = strawberry.field(description="Prorate partial windows (SPEND and USAGE only).")
+    true_up: bool = strawberry.field(description="Postpaid: bill the shortfall as a TRUE_UP line.")
+    priority: int = strawberry.field(description="Drawdown priority: lower draws first.")
+    contract_id: strawberry.Private[int]
+    usage_class_id: strawberry.Private[int | None]
+    service_id: strawberry.Private[int | None]
+    package_id: strawberry.Private[int | None]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.Commitment, currency: str) -> Commitment:
+        return cls(
+            id=row.id, name=row.name, type=CommitmentType(row.type), start_date=row.start_date,
+            end_date=row.end_date, frequency=Frequency(row.frequency),
+            package_frequency=Frequency(row.package_frequency) if row.package_frequency else None,
+            payment=PaymentTiming(row.payment) if row.payment else None,
+            amount_prepaid=money(row.amount_prepaid, currency),
+            amount_first_bill=money(row.amount_first_bill, currency),
+            fee_billing=FeeBilling(row.fee_billing),
+            eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
+            overage_surcharge_percent=quantity(row.overage_surcharge_percent),
+            separate_overage=row.separate_overage, rollover_fraction=quantity(row.rollover_fraction),
+            rollover_cap=optional_quantity(row.rollover_cap), prorate=row.prorate, true_up=row.true_up,
+            priority=row.priority, contract_id=row.contract_id, usage_class_id=row.usage_class_id,
+            service_id=row.service_id, package_id=row.package_id, currency=currency,
+        )
+
+    @strawberry.field(description="Ramp schedule, in window order.")
+    async def ramp_steps(self, info: Info) -> list[RampStep]:
+        rows = await info.context.loaders.children(models.RampStep, "commitment_id", "from_window").load(self.id)
+        return [RampStep(from_window=r.from_window, amount=quantity(r.amount)) for r in rows]
+
+    @strawberry.field(description="Prepaid FEE_DATES: the explicit fee instalments, by date.")
+    async def fee_dates(self, info: Info) -> list[FeeDate]:
+        rows = await info.context.loaders.children(models.FeeDate, "commitment_id", "date").load(self.id)
+        return [FeeDate(date=r.date, amount=money(r.amount, self.currency)) for r in rows]
+
+    @strawberry.field(description="Penalties applied when a window falls short, in order.")
+    async def penalties(self, info: Info) -> list[Penalty]:
+        rows = await info.context.loaders.children(models.Penalty, "commitment_id", "position").load(self.id)
+        return [Penalty(kind=PenaltyKind(p.kind), amount=quantity(p.amount), rate=quantity(p.rate),
+                        basis=TierBasis(p.basis), mode=TierMode(p.mode), penalty_id=p.id) for p in rows]
+
+    @strawberry.field(description="Products eligible charges are limited to; empty: every product.")
+    async def eligible_products(self, info: Info) -> list[Product]:
+        rows = await info.context.loaders.children(models.CommitmentProduct, "commitment_id").load(self.id)
+        products = await info.context.loaders.by_id(models.Product).load_many([r.product_id for r in rows])
+        return [Product.from_row(p) for p in products if p is not None]
+
+    @strawberry.field(description="USAGE / AVERAGE_USAGE: the usage class measured.")
+    async def usage_class(self, info: Info) -> Product | None:
+        return await load_product(info, self.usage_class_id)
+
+    @strawberry.field(description="SERVICE / PACKAGE_SERVICE: the service; AVERAGE_USAGE: the connections' service.")
+    async def service(self, info: Info) -> Product | None:
+        return await load_product(info, self.service_id)
+
+    @strawberry.field(description="PACKAGE / PACKAGE_SERVICE: the package.")
+    async def package(self, info: Info) -> Product | None:
+        return await load_product(info, self.package_id)
+
+    @strawberry.field(description="The commitment's windows with their committed amounts, computed from its terms.")
+    async def windows(self, info: Info) -> list[Window]:
+        contract = await info.context.loaders.by_id(models.Contract).load(self.contract_id)
+        steps = await self.ramp_steps(info)
+        core = CoreCommitment(
+            key=str(self.id), type=CoreType(self.type.value),
+            term=DateRange(self.start_date or contract.start_date, self.end_date or contract.end_date),
+            frequency=CoreFrequency(self.frequency.value),
+            ramp=tuple(CoreRampStep(s.from_window, s.amount) for s in steps), prorate=self.prorate,
+        )
+        return [Window(number=w.number, start_date=w.span.start, end_date=w.span.end, partial=w.partial,
+                       committed=quantity(committed_amount(core, w))) for w in commitment_windows(core)]

@@ -1,0 +1,148 @@
+"""Mutations on contracts and the prices and service lines of a draft."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.context import org_of
+from app.api.contracts.inputs import CreateContractInput, PriceInput, ServiceLineInput, UpdateContractInput
+from app.api.contracts.types import Contract, Price, ServiceLine
+from app.api.errors import UserErrorType, run
+from app.api.tenancy.mutations import DeletePayload, deleted
+from app.db import models
+from app.services import contracts
+
+
+@strawberry.type(description="Result of a contract mutation.")
+class ContractPayload:
+    contract: Contract | None = strawberry.field(description="The contract, if written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+
+
+@strawberry.type(description="Result of createPrice / updatePrice.")
+class PricePayload:
+    price: Price | None = strawberry.field(description="The price, if written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+
+
+@strawberry.type(description="Result of createServiceLine / updateServiceLine.")
+class ServiceLinePayload:
+    service_line: ServiceLine | None = strawberry.field(description="The service line, if written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+
+
+def _contract_errors(errors: list[UserErrorType]) -> ContractPayload:
+    return ContractPayload(contract=None, user_errors=errors)
+
+
+def _contract_ok(row: models.Contract) -> ContractPayload:
+    return ContractPayload(contract=Contract.from_row(row), user_errors=[])
+
+
+async def _currency(info: Info, contract_id: int) -> str:
+    contract = await info.context.loaders.by_id(models.Contract).load(contract_id)
+    return str(contract.currency)
+
+
+def _delete(org_id: int, model: type, global_id: str, type_name: str) -> object:
+    return run(
+        lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+        lambda: contracts.delete_part(org_id, model, ids.decode(global_id, type_name, "id")),
+        lambda _: deleted(global_id),
+    )
+
+
+@strawberry.type
+class ContractMutations:
+    @strawberry.mutation(description="Create a DRAFT contract with its prices, service lines and commitments.")
+    async def create_contract(self, info: Info, input: CreateContractInput) -> ContractPayload:
+        org_id = org_of(info)
+        return await run(_contract_errors, lambda: contracts.create_contract(org_id, input.to_spec()), _contract_ok)
+
+    @strawberry.mutation(description="Change a DRAFT contract's scalar fields.")
+    async def update_contract(self, info: Info, id: strawberry.ID, input: UpdateContractInput) -> ContractPayload:
+        org_id = org_of(info)
+        return await run(
+            _contract_errors,
+            lambda: contracts.update_contract(org_id, ids.decode(id, "Contract", "id"), input.to_patch()),
+            _contract_ok,
+        )
+
+    @strawberry.mutation(description="Cancel a DRAFT contract (it is kept, with status CANCELLED).")
+    async def cancel_contract(self, info: Info, id: strawberry.ID) -> ContractPayload:
+        org_id = org_of(info)
+        return await run(_contract_errors, lambda: contracts.cancel_contract(org_id, ids.decode(id, "Contract", "id")),
+                         _contract_ok)
+
+    @strawberry.mutation(description="Delete a DRAFT or CANCELLED contract with all its parts.")
+    async def delete_contract(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+            lambda: contracts.delete_contract(org_id, ids.decode(id, "Contract", "id")),
+            lambda _: deleted(id),
+        )
+
+    @strawberry.mutation(description="Add a usage-class price to a draft contract.")
+    async def create_price(self, info: Info, contract_id: strawberry.ID, input: PriceInput) -> PricePayload:
+        org_id = org_of(info)
+
+        async def ok(row: models.Price) -> PricePayload:
+            return PricePayload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
+
+        return await run(
+            lambda errors: PricePayload(price=None, user_errors=errors),
+            lambda: contracts.create_price(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
+            ok,
+        )
+
+    @strawberry.mutation(description="Replace a price of a draft contract.")
+    async def update_price(self, info: Info, id: strawberry.ID, input: PriceInput) -> PricePayload:
+        org_id = org_of(info)
+
+        async def ok(row: models.Price) -> PricePayload:
+            return PricePayload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
+
+        return await run(
+            lambda errors: PricePayload(price=None, user_errors=errors),
+            lambda: contracts.update_price(org_id, ids.decode(id, "Price", "id"), input.to_spec()),
+            ok,
+        )
+
+    @strawberry.mutation(description="Remove a price from a draft contract.")
+    async def delete_price(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        return await _delete(org_of(info), models.Price, id, "Price")  # type: ignore[no-any-return,misc]
+
+    @strawberry.mutation(description="Add a service line to a draft contract.")
+    async def create_service_line(self, info: Info, contract_id: strawberry.ID, input: ServiceLineInput) -> ServiceLinePayload:
+        org_id = org_of(info)
+
+        async def ok(row: models.ServiceLine) -> ServiceLinePayload:
+            line = ServiceLine.from_row(row, await _currency(info, row.contract_id))
+            return ServiceLinePayload(service_line=line, user_errors=[])
+
+        return await run(
+            lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
+            lambda: contracts.create_service_line(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
+            ok,
+        )
+
+    @strawberry.mutation(description="Replace a service line of a draft contract.")
+    async def update_service_line(self, info: Info, id: strawberry.ID, input: ServiceLineInput) -> ServiceLinePayload:
+        org_id = org_of(info)
+
+        async def ok(row: models.ServiceLine) -> ServiceLinePayload:
+            line = ServiceLine.from_row(row, await _currency(info, row.contract_id))
+            return ServiceLinePayload(service_line=line, user_errors=[])
+
+        return await run(
+            lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
+            lambda: contracts.update_service_line(org_id, ids.decode(id, "ServiceLine", "id"), input.to_spec()),
+            ok,
+        )
+
+    @strawberry.mutation(description="Remove a service line from a draft contract.")
+    async def delete_service_line(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        return await _delete(org_of(info), models.ServiceLine, id, "ServiceLine")  # type: ignore[no-any-return,misc]

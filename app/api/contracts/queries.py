@@ -1,0 +1,33 @@
+"""Queries: contracts, filtered by account and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.context import org_of
+from app.api.contracts.types import Contract
+from app.api.enums import ContractStatus
+from app.api.pagination import Connection, paginate
+from app.db import models
+
+
+@strawberry.type
+class ContractQueries:
+    @strawberry.field(description="Contracts, oldest first, optionally of one account and/or status.")
+    async def contracts(self, info: Info, first: int | None = 20, after: str | None = None,
+                        account_id: strawberry.ID | None = None,
+                        status: ContractStatus | None = None) -> Connection[Contract]:
+        filters: dict[str, Any] = {}
+        if account_id is not None:
+            parsed = ids.parse(account_id)
+            if parsed is None or parsed[0] != "Account":
+                raise GraphQLError("accountId is not an Account id", extensions={"code": "INVALID_ID"})
+            filters["account_id"] = parsed[1]
+        if status is not None:
+            filters["status"] = status.value
+        return await paginate(models.Contract, org_of(info), first, after, filters, Contract.from_row)

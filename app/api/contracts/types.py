@@ -1,0 +1,150 @@
+"""GraphQL views of contracts, their prices (with tiers) and service lines."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.api.catalog.types import Product, load_product
+from app.api.enums import ContractStatus, Frequency, PricingModel
+from app.api.scalars import money, optional_quantity, quantity
+from app.billing.calendar import billing_periods
+from app.billing.terms import ContractTerms, DateRange
+from app.billing.terms import Frequency as CoreFrequency
+from app.db import models
+
+if TYPE_CHECKING:
+    from app.api.commitments.types import Commitment
+    from app.api.tenancy.types import Account
+
+
+@strawberry.type(description="One billing period [startDate, endDate) of a contract.")
+class BillingPeriod:
+    number: int = strawberry.field(description="1 for the first period of the term.")
+    start_date: date = strawberry.field(description="First day of the period.")
+    end_date: date = strawberry.field(description="Day after the last day (half-open).")
+    partial: bool = strawberry.field(description="True if the term's end cuts the period short.")
+
+
+@strawberry.type(description="An account's agreement: currency, term, billing frequency, prices, lines, commitments.")
+class Contract(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    currency: str = strawberry.field(description="ISO 4217 currency of every amount on the contract.")
+    start_date: date = strawberry.field(description="First day of the term.")
+    end_date: date = strawberry.field(description="Day after the last day of the term (half-open).")
+    billing_frequency: Frequency = strawberry.field(description="Length of a billing period.")
+    standing_charge: Decimal = strawberry.field(description="Fixed charge per billing period.")
+    minimum_spend: Decimal = strawberry.field(description="Minimum usage spend per billing period.")
+    status: ContractStatus = strawberry.field(description="DRAFT, ACTIVE, ENDED or CANCELLED.")
+    account_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Contract) -> Contract:
+        return cls(
+            id=row.id, name=row.name, currency=row.currency, start_date=row.start_date,
+            end_date=row.end_date, billing_frequency=Frequency(row.billing_frequency),
+            standing_charge=money(row.standing_charge, row.currency),
+            minimum_spend=money(row.minimum_spend, row.currency),
+            status=ContractStatus(row.status), account_id=row.account_id,
+        )
+
+    @strawberry.field(description="The account the contract belongs to.")
+    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("app.api.tenancy.types")]:
+        from app.api.tenancy.types import Account
+
+        return Account.from_row(await info.context.loaders.by_id(models.Account).load(self.account_id))
+
+    @strawberry.field(description="Prices per usage class.")
+    async def prices(self, info: Info) -> list[Price]:
+        rows = await info.context.loaders.children(models.Price, "contract_id").load(self.id)
+        return [Price.from_row(r, self.currency) for r in rows]
+
+    @strawberry.field(description="Services and packages on the contract.")
+    async def service_lines(self, info: Info) -> list[ServiceLine]:
+        rows = await info.context.loaders.children(models.ServiceLine, "contract_id").load(self.id)
+        return [ServiceLine.from_row(r, self.currency) for r in rows]
+
+    @strawberry.field(description="Commitments of the contract.")
+    async def commitments(self, info: Info) -> list[Annotated[Commitment, strawberry.lazy("app.api.commitments.types")]]:
+        from app.api.commitments.types import Commitment
+
+        rows = await info.context.loaders.children(models.Commitment, "contract_id").load(self.id)
+        return [Commitment.from_row(r, self.currency) for r in rows]
+
+    @strawberry.field(description="The billing periods of the term, computed from start date and frequency.")
+    def billing_periods(self) -> list[BillingPeriod]:
+        terms = ContractTerms(currency=self.currency, term=DateRange(self.start_date, self.end_date),
+                              billing_frequency=CoreFrequency(self.billing_frequency.value))
+        return [BillingPeriod(number=p.number, start_date=p.span.start, end_date=p.span.end, partial=p.partial)
+                for p in billing_periods(terms)]
+
+
+@strawberry.type(description="A tier of a graduated or volume price.")
+class PriceTier:
+    up_to: Decimal | None = strawberry.field(description="Inclusive upper bound in units; null on the open last tier.")
+    unit_amount: Decimal = strawberry.field(description="Price per unit in this tier.")
+    flat_amount: Decimal = strawberry.field(description="Flat fee added when the tier is reached.")
+
+
+@strawberry.type(description="The contract's price for one usage class.")
+class Price(relay.Node):
+    id: relay.NodeID[int]
+    model: PricingModel = strawberry.field(description="PER_UNIT, GRADUATED or VOLUME.")
+    unit_amount: Decimal = strawberry.field(description="Price per unit (PER_UNIT).")
+    usage_class_id: strawberry.Private[int]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.Price, currency: str) -> Price:
+        return cls(id=row.id, model=PricingModel(row.model), unit_amount=quantity(row.unit_amount),
+                   usage_class_id=row.usage_class_id, currency=currency)
+
+    @strawberry.field(description="The usage class priced.")
+    async def usage_class(self, info: Info) -> Product:
+        product = await load_product(info, self.usage_class_id)
+        assert product is not None
+        return product
+
+    @strawberry.field(description="Tiers in ascending order (GRADUATED and VOLUME).")
+    async def tiers(self, info: Info) -> list[PriceTier]:
+        rows = await info.context.loaders.children(models.PriceTier, "price_id", "position").load(self.id)
+        return [PriceTier(up_to=optional_quantity(t.up_to), unit_amount=quantity(t.unit_amount),
+                          flat_amount=quantity(t.flat_amount)) for t in rows]
+
+
+@strawberry.type(description="A service or package on a contract.")
+class ServiceLine(relay.Node):
+    id: relay.NodeID[int]
+    package_frequency: Frequency | None = strawberry.field(description="Frequency of the package instance it belongs to.")
+    quantity: Decimal = strawberry.field(description="Number of units (e.g. SIMs).")
+    unit_price: Decimal = strawberry.field(description="Recurring price per unit per billing period.")
+    start_date: date = strawberry.field(description="First active day.")
+    end_date: date | None = strawberry.field(description="Day after the last active day; null: to the term's end.")
+    external_id: str | None = strawberry.field(description="Your id for the line, e.g. a SIM's number.")
+    product_id: strawberry.Private[int]
+    package_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.ServiceLine, currency: str) -> ServiceLine:
+        return cls(
+            id=row.id, package_frequency=Frequency(row.package_frequency) if row.package_frequency else None,
+            quantity=quantity(row.quantity), unit_price=quantity(row.unit_price), start_date=row.start_date,
+            end_date=row.end_date, external_id=row.external_id, product_id=row.product_id,
+            package_id=row.package_id,
+        )
+
+    @strawberry.field(description="The service or package.")
+    async def product(self, info: Info) -> Product:
+        product = await load_product(info, self.product_id)
+        assert product is not None
+        return product
+
+    @strawberry.field(description="The package this line belongs to, if any.")
+    async def package(self, info: Info) -> Product | None:
+        return await load_product(info, self.package_id)

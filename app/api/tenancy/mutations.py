@@ -1,0 +1,101 @@
+"""Mutations on the organization and its accounts."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.context import org_of
+from app.api.enums import DrawdownOrder
+from app.api.errors import UserErrorType, run
+from app.api.tenancy.types import Account, Organization
+from app.services import accounts, organizations
+
+
+@strawberry.input(description="Fields of the organization to change; omitted fields keep their value.")
+class UpdateOrganizationInput:
+    name: str | None = strawberry.field(default=None, description="Display name.")
+    default_currency: str | None = strawberry.field(default=None, description="ISO 4217 code.")
+    drawdown_order: DrawdownOrder | None = strawberry.field(default=None, description="Default drawdown order.")
+
+
+@strawberry.input(description="An account; on update, omitted fields keep their value.")
+class AccountInput:
+    name: str | None = strawberry.field(default=None, description="Display name (required on create).")
+    external_id: str | None = strawberry.field(default=None, description="Your id for the customer.")
+    drawdown_order: DrawdownOrder | None = strawberry.field(default=None, description="Override of the organization's order.")
+    clear_drawdown_order: bool = strawberry.field(default=False, description="Update only: remove the override.")
+
+    def to_spec(self) -> accounts.AccountSpec:
+        return accounts.AccountSpec(name=self.name, external_id=self.external_id,
+                                    drawdown_order=self.drawdown_order,
+                                    clear_drawdown_order=self.clear_drawdown_order)
+
+
+@strawberry.type(description="Result of updateOrganization.")
+class UpdateOrganizationPayload:
+    organization: Organization | None = strawberry.field(description="The organization, if updated.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was changed.")
+
+
+@strawberry.type(description="Result of createAccount.")
+class CreateAccountPayload:
+    account: Account | None = strawberry.field(description="The new account.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was created.")
+
+
+@strawberry.type(description="Result of updateAccount.")
+class UpdateAccountPayload:
+    account: Account | None = strawberry.field(description="The updated account.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was changed.")
+
+
+@strawberry.type(description="Result of a delete mutation.")
+class DeletePayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted object.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was deleted.")
+
+
+def deleted(global_id: str) -> DeletePayload:
+    return DeletePayload(deleted_id=strawberry.ID(global_id), user_errors=[])
+
+
+@strawberry.type
+class TenancyMutations:
+    @strawberry.mutation(description="Change the organization's name, default currency or drawdown order.")
+    async def update_organization(self, info: Info, input: UpdateOrganizationInput) -> UpdateOrganizationPayload:
+        org_id = org_of(info)
+        patch = organizations.OrganizationPatch(input.name, input.default_currency, input.drawdown_order)
+        return await run(
+            lambda errors: UpdateOrganizationPayload(organization=None, user_errors=errors),
+            lambda: organizations.update_organization(org_id, patch),
+            lambda row: UpdateOrganizationPayload(organization=Organization.from_row(row), user_errors=[]),
+        )
+
+    @strawberry.mutation(description="Create an account (an end customer).")
+    async def create_account(self, info: Info, input: AccountInput) -> CreateAccountPayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: CreateAccountPayload(account=None, user_errors=errors),
+            lambda: accounts.create_account(org_id, input.to_spec()),
+            lambda row: CreateAccountPayload(account=Account.from_row(row), user_errors=[]),
+        )
+
+    @strawberry.mutation(description="Change an account; omitted fields keep their value.")
+    async def update_account(self, info: Info, id: strawberry.ID, input: AccountInput) -> UpdateAccountPayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: UpdateAccountPayload(account=None, user_errors=errors),
+            lambda: accounts.update_account(org_id, ids.decode(id, "Account", "id"), input.to_spec()),
+            lambda row: UpdateAccountPayload(account=Account.from_row(row), user_errors=[]),
+        )
+
+    @strawberry.mutation(description="Delete an account that has no contracts or balances.")
+    async def delete_account(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+            lambda: accounts.delete_account(org_id, ids.decode(id, "Account", "id")),
+            lambda _: deleted(id),
+        )

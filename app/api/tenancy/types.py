@@ -1,0 +1,66 @@
+"""GraphQL views of organizations and accounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.api.enums import DrawdownOrder
+from app.db import models
+
+if TYPE_CHECKING:
+    from app.api.balances.types import Balance
+    from app.api.contracts.types import Contract
+
+
+@strawberry.type(description="A tenant: the company that sells. Everything you can see belongs to it.")
+class Organization(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    default_currency: str = strawberry.field(description="ISO 4217 code used by default for new contracts.")
+    drawdown_order: DrawdownOrder = strawberry.field(description="Default drawdown order of its accounts.")
+
+    @classmethod
+    def from_row(cls, row: models.Organization) -> Organization:
+        return cls(id=row.id, name=row.name, default_currency=row.default_currency,
+                   drawdown_order=DrawdownOrder(row.drawdown_order))
+
+
+@strawberry.type(description="An end customer of the organization.")
+class Account(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    external_id: str | None = strawberry.field(description="Your own id for this customer (unique per organization).")
+    drawdown_order: DrawdownOrder | None = strawberry.field(
+        description="Override of the organization's drawdown order; null uses the organization's.")
+    organization_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Account) -> Account:
+        return cls(id=row.id, name=row.name, external_id=row.external_id,
+                   drawdown_order=DrawdownOrder(row.drawdown_order) if row.drawdown_order else None,
+                   organization_id=row.organization_id)
+
+    @strawberry.field(description="The drawdown order in force: the account's, else the organization's.")
+    async def effective_drawdown_order(self, info: Info) -> DrawdownOrder:
+        if self.drawdown_order is not None:
+            return self.drawdown_order
+        org = await info.context.loaders.by_id(models.Organization).load(self.organization_id)
+        return DrawdownOrder(org.drawdown_order)
+
+    @strawberry.field(description="The account's contracts, oldest first.")
+    async def contracts(self, info: Info) -> list[Annotated[Contract, strawberry.lazy("app.api.contracts.types")]]:
+        from app.api.contracts.types import Contract
+
+        rows = await info.context.loaders.children(models.Contract, "account_id").load(self.id)
+        return [Contract.from_row(r) for r in rows]
+
+    @strawberry.field(description="Top-up credits on the account, oldest first.")
+    async def balances(self, info: Info) -> list[Annotated[Balance, strawberry.lazy("app.api.balances.types")]]:
+        from app.api.balances.types import Balance
+
+        rows = await info.context.loaders.children(models.Balance, "account_id").load(self.id)
+        return [Balance.from_row(r) for r in rows]

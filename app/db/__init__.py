@@ -1,0 +1,1 @@
+"""Persistence: Tortoise models, configuration and tenant-scoped queries."""

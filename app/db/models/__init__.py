@@ -1,0 +1,34 @@
+"""All Tortoise models of the service (one app, label models)."""
+
+from app.db.models.balances import Balance, BalanceProduct
+from app.db.models.catalog import PackageItem, Product
+from app.db.models.commitments import (
+    Commitment,
+    CommitmentProduct,
+    FeeDate,
+    Penalty,
+    PenaltyTier,
+    RampStep,
+)
+from app.db.models.contracts import Contract, Price, PriceTier, ServiceLine
+from app.db.models.tenancy import Account, ApiKey, Organization
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Balance",
+    "BalanceProduct",
+    "Commitment",
+    "CommitmentProduct",
+    "Contract",
+    "FeeDate",
+    "PackageItem",
+    "Penalty",
+    "PenaltyTier",
+    "Price",
+    "PriceTier",
+    "Product",
+    "RampStep",
+    "ServiceLine",
+    "Organization",
+]

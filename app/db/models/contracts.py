@@ -1,0 +1,72 @@
+"""Contracts and what they price: usage prices with tiers, and service lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+
+from app.db.models.base import TenantModel, decimal_field
+
+
+class Contract(TenantModel):
+    """An account's agreement. Status DRAFT → ACTIVE → ENDED, or CANCELLED from DRAFT."""
+
+    account: Any = fields.ForeignKeyField("models.Account", related_name=False, on_delete=fields.RESTRICT)
+    name = fields.CharField(max_length=200)
+    currency = fields.CharField(max_length=3)
+    start_date = fields.DateField()
+    end_date = fields.DateField()
+    billing_frequency = fields.CharField(max_length=20)
+    standing_charge = decimal_field(default=0)
+    minimum_spend = decimal_field(default=0)
+    status = fields.CharField(max_length=20, default="DRAFT", db_index=True)
+    activated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "contract"
+
+
+class Price(TenantModel):
+    """The contract's price for one usage class."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.CASCADE)
+    usage_class: Any = fields.ForeignKeyField("models.Product", related_name=False, on_delete=fields.RESTRICT)
+    model = fields.CharField(max_length=20)
+    unit_amount = decimal_field(default=0)
+
+    class Meta:
+        table = "price"
+        unique_together = (("contract", "usage_class"),)
+
+
+class PriceTier(TenantModel):
+    """A tier of a graduated or volume price, up_to is inclusive, null on the open last tier."""
+
+    price: Any = fields.ForeignKeyField("models.Price", related_name=False, on_delete=fields.CASCADE)
+    position = fields.IntField()
+    up_to = decimal_field(null=True)
+    unit_amount = decimal_field()
+    flat_amount = decimal_field(default=0)
+
+    class Meta:
+        table = "price_tier"
+
+
+class ServiceLine(TenantModel):
+    """A service or package on a contract, with quantity, recurring unit price and active dates."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.CASCADE)
+    product: Any = fields.ForeignKeyField("models.Product", related_name=False, on_delete=fields.RESTRICT)
+    package: Any = fields.ForeignKeyField(
+        "models.Product", related_name=False, on_delete=fields.RESTRICT, null=True
+    )
+    package_frequency = fields.CharField(max_length=20, null=True)
+    quantity = decimal_field()
+    unit_price = decimal_field(default=0)
+    start_date = fields.DateField()
+    end_date = fields.DateField(null=True)
+    external_id = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "service_line"

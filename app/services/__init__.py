@@ -1,0 +1,1 @@
+"""Use cases: one async function per operation; each owns its transaction."""

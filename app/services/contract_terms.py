@@ -1,0 +1,164 @@
+"""Load a contract's rows and map them onto the billing core's ``ContractTerms``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from app.billing.terms import (
+    ChargeType,
+    Commitment as CoreCommitment,
+    CommitmentType,
+    ContractTerms,
+    DateRange,
+    DrawdownOrder,
+    FeeBilling,
+    FeeDate as CoreFeeDate,
+    FeeSchedule,
+    Frequency,
+    PaymentTiming,
+    Penalty as CorePenalty,
+    PenaltyKind,
+    PenaltyTier as CorePenaltyTier,
+    Price as CorePrice,
+    PriceTier as CorePriceTier,
+    PricingModel,
+    ProductKind,
+    RampStep as CoreRampStep,
+    ServiceLine as CoreServiceLine,
+    TierBasis,
+    TierMode,
+)
+from app.db import repo
+from app.db.models import (
+    Account,
+    Commitment,
+    CommitmentProduct,
+    Contract,
+    FeeDate,
+    Organization,
+    Penalty,
+    PenaltyTier,
+    Price,
+    PriceTier,
+    Product,
+    RampStep,
+    ServiceLine,
+)
+
+
+def _opt_freq(value: str | None) -> Frequency | None:
+    return Frequency(value) if value else None
+
+
+def core_commitment(
+    row: Commitment, term: DateRange, codes: dict[int, str], ramp: list[RampStep],
+    fee_dates: list[FeeDate], product_ids: list[int], penalties: list[CorePenalty],
+) -> CoreCommitment:
+    """One commitment row (with its children already loaded) as the core sees it."""
+    return CoreCommitment(
+        key=str(row.id),
+        type=CommitmentType(row.type),
+        term=DateRange(row.start_date or term.start, row.end_date or term.end),
+        frequency=Frequency(row.frequency),
+        ramp=tuple(CoreRampStep(s.from_window, s.amount) for s in sorted(ramp, key=lambda s: s.from_window)),
+        usage_class=codes.get(row.usage_class_id) if row.usage_class_id else None,
+        service=codes.get(row.service_id) if row.service_id else None,
+        package=codes.get(row.package_id) if row.package_id else None,
+        package_frequency=_opt_freq(row.package_frequency),
+        payment=PaymentTiming(row.payment) if row.payment else None,
+        fees=FeeSchedule(
+            amount_prepaid=row.amount_prepaid,
+            amount_first_bill=row.amount_first_bill,
+            billing=FeeBilling(row.fee_billing),
+            fee_dates=tuple(CoreFeeDate(f.date, f.amount) for f in sorted(fee_dates, key=lambda f: f.date)),
+        ),
+        eligible_charge_types=frozenset(ChargeType(t) for t in row.eligible_charge_types),
+        eligible_products=frozenset(codes[p] for p in product_ids),
+        overage_surcharge_percent=row.overage_surcharge_percent,
+        separate_overage=row.separate_overage,
+        rollover_fraction=row.rollover_fraction,
+        rollover_cap=row.rollover_cap,
+        prorate=row.prorate,
+        true_up=row.true_up,
+        priority=row.priority,
+        penalties=tuple(penalties),
+    )
+
+
+def core_penalty(row: Penalty, tiers: list[PenaltyTier]) -> CorePenalty:
+    return CorePenalty(
+        kind=PenaltyKind(row.kind),
+        amount=row.amount,
+        rate=row.rate,
+        basis=TierBasis(row.basis),
+        mode=TierMode(row.mode),
+        tiers=tuple(CorePenaltyTier(t.up_to, t.rate, t.flat) for t in sorted(tiers, key=lambda t: t.position)),
+    )
+
+
+def _group(rows: list, attr: str) -> dict[int, list]:  # type: ignore[type-arg]
+    out: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+    for r in rows:
+        out[getattr(r, attr)].append(r)
+    return out
+
+
+async def load_terms(org_id: int, contract: Contract) -> ContractTerms:
+    """The whole contract as ``ContractTerms`` (a fixed number of queries, whatever its size)."""
+    term = DateRange(contract.start_date, contract.end_date)
+    account = await Account.get(id=contract.account_id)
+    org = await Organization.get(id=org_id)
+    prices = await repo.children(Price, org_id, "contract_id", [contract.id])
+    tiers = _group(await repo.children(PriceTier, org_id, "price_id", [p.id for p in prices]), "price_id")
+    lines = await repo.children(ServiceLine, org_id, "contract_id", [contract.id])
+    commitments = await repo.children(Commitment, org_id, "contract_id", [contract.id])
+    cids = [c.id for c in commitments]
+    ramps = _group(await repo.children(RampStep, org_id, "commitment_id", cids), "commitment_id")
+    fees = _group(await repo.children(FeeDate, org_id, "commitment_id", cids), "commitment_id")
+    cprods = _group(await repo.children(CommitmentProduct, org_id, "commitment_id", cids), "commitment_id")
+    penalties = await repo.children(Penalty, org_id, "commitment_id", cids)
+    ptiers = _group(await repo.children(PenaltyTier, org_id, "penalty_id", [p.id for p in penalties]), "penalty_id")
+    by_commitment = _group(penalties, "commitment_id")
+    codes = {p.id: p.code for p in await Product.filter(organization_id=org_id)}
+    kinds = {p.id: p.kind for p in await Product.filter(organization_id=org_id)}
+    return ContractTerms(
+        currency=contract.currency,
+        term=term,
+        billing_frequency=Frequency(contract.billing_frequency),
+        standing_charge=contract.standing_charge,
+        minimum_spend=contract.minimum_spend,
+        prices=tuple(
+            CorePrice(codes[p.usage_class_id], PricingModel(p.model), p.unit_amount,
+                      tuple(CorePriceTier(t.up_to, t.unit_amount, t.flat_amount)
+                            for t in sorted(tiers[p.id], key=lambda t: t.position)))
+            for p in prices
+        ),
+        service_lines=tuple(
+            CoreServiceLine(
+                key=str(l.id), product=codes[l.product_id], kind=ProductKind(kinds[l.product_id]),
+                quantity=l.quantity, unit_price=l.unit_price,
+                active=DateRange(l.start_date, l.end_date or term.end),
+                package=codes.get(l.package_id) if l.package_id else None,
+                package_frequency=_opt_freq(l.package_frequency), external_id=l.external_id,
+            )
+            for l in lines
+        ),
+        commitments=tuple(
+            core_commitment(
+                c, term, codes, ramps[c.id], fees[c.id], [cp.product_id for cp in cprods[c.id]],
+                [core_penalty(p, ptiers[p.id]) for p in sorted(by_commitment[c.id], key=lambda p: p.position)],
+            )
+            for c in commitments
+        ),
+        drawdown_order=DrawdownOrder(account.drawdown_order or org.drawdown_order),
+    )
+
+
+def zero_if_none(value: Decimal | None) -> Decimal:
+    return value if value is not None else Decimal(0)
+
+
+def clamp_date(value: date | None, default: date) -> date:
+    return value if value is not None else default

@@ -1,0 +1,211 @@
+"""Contracts: create with all their parts, edit and delete while DRAFT, cancel a draft.
+
+Every edit runs inside one transaction with the contract row locked, then re-checks the whole
+draft with the billing core; if any rule fails, the transaction rolls back and nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tortoise.transactions import in_transaction
+
+from app.billing.errors import BillingError
+from app.billing.money import is_known_currency
+from app.billing.validation import contract_errors
+from app.db.models import Account, Commitment, Contract, Price, ServiceLine
+from app.services.checks import name_problem, require
+from app.services.contract_parts import (
+    Problems,
+    check_commitment,
+    check_price,
+    check_service_line,
+    write_commitment,
+    write_price,
+    write_service_line,
+)
+from app.services.contract_terms import load_terms
+from app.services.errors import ErrorCode, InvalidInput, UserError, fail, from_billing
+from app.services.specs import CommitmentSpec, ContractPatch, ContractSpec, PriceSpec, ServiceLineSpec
+
+T = TypeVar("T")
+DRAFT, ACTIVE, CANCELLED = "DRAFT", "ACTIVE", "CANCELLED"
+
+
+def _check_scalars(patch: ContractPatch | ContractSpec, problems: Problems) -> None:
+    problems.add(name_problem(patch.name, "input.name"))
+    if patch.currency is not None and not is_known_currency(patch.currency):
+        problems.add(UserError(ErrorCode.UNKNOWN_CURRENCY, f"{patch.currency!r} is not an ISO 4217 currency",
+                               "input.currency"))
+    problems.amount(patch.standing_charge, "input.standingCharge")
+    problems.amount(patch.minimum_spend, "input.minimumSpend")
+
+
+async def _validate_draft(org_id: int, contract: Contract, focus: str | None = None) -> None:
+    """Run every pre-activation rule of the billing core over the whole stored draft.
+
+    Field paths are the core's (``commitments.0.rampSteps``) under ``input.``; the part being
+    edited (``focus``, e.g. ``commitments.0.``) is reported as ``input.`` itself.
+    """
+    terms = await load_terms(org_id, contract)
+    errors = []
+    for error in contract_errors(terms):
+        field = error.field or ""
+        if focus and field.startswith(focus):
+            errors.append(from_billing(BillingError(error.code, error.message, field[len(focus):] or None), "input"))
+        else:
+            errors.append(from_billing(error, "input"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+_COLLECTIONS = {Price: "prices", ServiceLine: "serviceLines", Commitment: "commitments"}
+
+
+async def _focus(contract: Contract, part: object) -> str | None:
+    """The core's path prefix (``commitments.2.``) of the part just written, if it is one."""
+    model = type(part)
+    if model not in _COLLECTIONS:
+        return None
+    ids = await model.filter(contract_id=contract.id).order_by("id").values_list("id", flat=True)
+    return f"{_COLLECTIONS[model]}.{list(ids).index(part.pk)}."  # type: ignore[attr-defined]
+
+
+async def edit_draft(org_id: int, contract_id: int, change: Callable[[Contract], Awaitable[T]],
+                     field: str = "contractId") -> T:
+    """Apply ``change`` to a locked DRAFT contract and keep it only if the draft stays valid."""
+    async with in_transaction():
+        contract = await require(Contract, org_id, contract_id, field, for_update=True)
+        if contract.status != DRAFT:
+            raise fail(ErrorCode.CONTRACT_NOT_DRAFT,
+                       f"the contract is {contract.status}; only DRAFT contracts can be edited", field)
+        result = await change(contract)
+        await _validate_draft(org_id, contract, await _focus(contract, result))
+        return result
+
+
+async def create_contract(org_id: int, spec: ContractSpec) -> Contract:
+    problems = Problems()
+    _check_scalars(spec, problems)
+    try:
+        await require(Account, org_id, spec.account_id, "input.accountId")
+    except InvalidInput as exc:
+        problems.errors.extend(exc.errors)
+    for i, price in enumerate(spec.prices):
+        await check_price(org_id, price, f"input.prices.{i}", problems)
+    for i, line in enumerate(spec.service_lines):
+        await check_service_line(org_id, line, f"input.serviceLines.{i}", problems)
+    for i, com in enumerate(spec.commitments):
+        await check_commitment(org_id, com, f"input.commitments.{i}", problems)
+    problems.raise_if_any()
+    async with in_transaction():
+        contract = await Contract.create(
+            organization_id=org_id, account_id=spec.account_id, name=spec.name, currency=spec.currency,
+            start_date=spec.start_date, end_date=spec.end_date,
+            billing_frequency=spec.billing_frequency.value, standing_charge=spec.standing_charge,
+            minimum_spend=spec.minimum_spend, status=DRAFT,
+        )
+        for price in spec.prices:
+            await write_price(org_id, contract, price)
+        for line in spec.service_lines:
+            await write_service_line(org_id, contract, line)
+        for com in spec.commitments:
+            await write_commitment(org_id, contract, com)
+        await _validate_draft(org_id, contract)
+    return contract
+
+
+async def update_contract(org_id: int, contract_id: int, patch: ContractPatch) -> Contract:
+    problems = Problems()
+    _check_scalars(patch, problems)
+    problems.raise_if_any()
+
+    async def change(contract: Contract) -> Contract:
+        for attr in ("name", "currency", "start_date", "end_date", "standing_charge", "minimum_spend"):
+            if getattr(patch, attr) is not None:
+                setattr(contract, attr, getattr(patch, attr))
+        if patch.billing_frequency is not None:
+            contract.billing_frequency = patch.billing_frequency.value
+        await contract.save()
+        return contract
+
+    return await edit_draft(org_id, contract_id, change, field="id")
+
+
+async def delete_contract(org_id: int, contract_id: int) -> None:
+    async def change(contract: Contract) -> None:
+        await contract.delete()
+
+    async with in_transaction():
+        contract = await require(Contract, org_id, contract_id, "id", for_update=True)
+        if contract.status not in (DRAFT, CANCELLED):
+            raise fail(ErrorCode.CONTRACT_NOT_DRAFT, f"the contract is {contract.status}; it cannot be deleted", "id")
+        await change(contract)
+
+
+async def cancel_contract(org_id: int, contract_id: int) -> Contract:
+    async with in_transaction():
+        contract = await require(Contract, org_id, contract_id, "id", for_update=True)
+        if contract.status != DRAFT:
+            raise fail(ErrorCode.CONTRACT_NOT_DRAFT, f"the contract is {contract.status}; only a DRAFT can be cancelled", "id")
+        contract.status = CANCELLED
+        await contract.save()
+    return contract
+
+
+# --- parts of a draft -------------------------------------------------------------------------
+
+async def create_price(org_id: int, contract_id: int, spec: PriceSpec) -> Price:
+    problems = Problems()
+    await check_price(org_id, spec, "input", problems)
+    problems.raise_if_any()
+    return await edit_draft(org_id, contract_id, lambda c: write_price(org_id, c, spec))
+
+
+async def create_service_line(org_id: int, contract_id: int, spec: ServiceLineSpec) -> ServiceLine:
+    problems = Problems()
+    await check_service_line(org_id, spec, "input", problems)
+    problems.raise_if_any()
+    return await edit_draft(org_id, contract_id, lambda c: write_service_line(org_id, c, spec))
+
+
+async def create_commitment(org_id: int, contract_id: int, spec: CommitmentSpec) -> Commitment:
+    problems = Problems()
+    await check_commitment(org_id, spec, "input", problems)
+    problems.raise_if_any()
+    return await edit_draft(org_id, contract_id, lambda c: write_commitment(org_id, c, spec))
+
+
+async def update_price(org_id: int, price_id: int, spec: PriceSpec) -> Price:
+    row = await require(Price, org_id, price_id, "id")
+    problems = Problems()
+    await check_price(org_id, spec, "input", problems)
+    problems.raise_if_any()
+    return await edit_draft(org_id, row.contract_id, lambda c: write_price(org_id, c, spec, row), "id")
+
+
+async def update_service_line(org_id: int, line_id: int, spec: ServiceLineSpec) -> ServiceLine:
+    row = await require(ServiceLine, org_id, line_id, "id")
+    problems = Problems()
+    await check_service_line(org_id, spec, "input", problems)
+    problems.raise_if_any()
+    return await edit_draft(org_id, row.contract_id, lambda c: write_service_line(org_id, c, spec, row), "id")
+
+
+async def update_commitment(org_id: int, commitment_id: int, spec: CommitmentSpec) -> Commitment:
+    row = await require(Commitment, org_id, commitment_id, "id")
+    problems = Problems()
+    await check_commitment(org_id, spec, "input", problems)
+    problems.raise_if_any()
+    return await edit_draft(org_id, row.contract_id, lambda c: write_commitment(org_id, c, spec, row), "id")
+
+
+async def delete_part(org_id: int, model: type[Price] | type[ServiceLine] | type[Commitment], pk: int) -> None:
+    """Delete a price, service line or commitment of a draft contract."""
+    row = await require(model, org_id, pk, "id")
+
+    async def change(_: Contract) -> None:
+        await row.delete()
+
+    await edit_draft(org_id, row.contract_id, change, "id")

@@ -1,0 +1,90 @@
+"""The one enum of error codes the API reports, and the exception services raise with them.
+
+Codes are part of the public API: a member is never renamed or removed. Every code of the billing
+core (``BillingErrorCode``) is a member here too, with the same name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from app.billing.errors import BillingError, BillingErrorCode
+
+
+SERVICE_CODES: tuple[str, ...] = (
+    "NOT_FOUND",
+    "INVALID_ID",
+    "INVALID_INPUT",
+    "DUPLICATE",
+    "WRONG_PRODUCT_KIND",
+    "CONTRACT_NOT_DRAFT",
+    "IN_USE",
+    "INTERNAL_ERROR",
+)
+
+# One enum: every code of the billing core, then the service's own. Built from both lists so that a
+# code added to the core can never be missing here.
+ErrorCode = Enum(  # type: ignore[misc]
+    "ErrorCode",
+    [(c.value, c.value) for c in BillingErrorCode] + [(c, c) for c in SERVICE_CODES],
+    type=str,
+)
+ErrorCode.__doc__ = "Stable machine-readable error codes carried by ``userErrors``."
+
+
+ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
+    "UNKNOWN_CURRENCY": "Not an ISO 4217 currency with a minor unit.",
+    "INVALID_AMOUNT": "An amount or quantity has the wrong sign, too many digits or is not finite.",
+    "INVALID_INTERVAL": "A date interval is empty or reversed (intervals are [start, end)).",
+    "INVALID_RAMP": "Ramp steps must start at window 1, strictly increase and have amounts >= 0.",
+    "INVALID_TIERS": "Tiers must ascend strictly with only the last one open.",
+    "INVALID_PENALTY": "A penalty lacks what its kind needs or has a negative amount or rate.",
+    "INVALID_PRICE": "A price lacks what its pricing model needs, or a usage class is priced twice.",
+    "INVALID_COMMITMENT": "A commitment lacks a field its type needs, or has one it cannot use.",
+    "MISALIGNED_COMMITMENT": "Commitment windows do not end on billing-period ends.",
+    "INVALID_FEE_SCHEDULE": "Fee dates or first-bill/prepaid amounts do not add up to the commitment total.",
+    "INVALID_ROLLOVER": "Rollover fraction outside [0, 1], negative cap, or rollover on a non-spend commitment.",
+    "INVALID_SURCHARGE": "Overage surcharge below -100 %, or separate overage with a surcharge.",
+    "DATE_OUTSIDE_TERM": "A date lies outside the contract's or commitment's term.",
+    "INVALID_PERIOD": "The billing period named does not exist or cannot be used.",
+    "INSUFFICIENT_BALANCE": "A pool would go negative.",
+    "NOT_FOUND": "No such object in your organization.",
+    "INVALID_ID": "The id is not a valid global id of the expected type.",
+    "INVALID_INPUT": "The input is malformed (e.g. empty name).",
+    "DUPLICATE": "An object with this unique key already exists.",
+    "WRONG_PRODUCT_KIND": "The product is not of the kind this field needs.",
+    "CONTRACT_NOT_DRAFT": "Only draft contracts can be edited or deleted.",
+    "IN_USE": "The object is referenced by others and cannot be deleted.",
+    "INTERNAL_ERROR": "An unexpected error; nothing was written.",
+}
+
+
+@dataclass(frozen=True)
+class UserError:
+    """One problem with the input: a stable code, the input field (a path), a readable message."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class InvalidInput(Exception):
+    """Raised by a service when the request cannot be carried out; nothing has been written."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+def fail(code: ErrorCode, message: str, field: str | None = None) -> InvalidInput:
+    """Build a one-error ``InvalidInput`` (``raise fail(...)``)."""
+    return InvalidInput([UserError(code, message, field)])
+
+
+def from_billing(error: BillingError, prefix: str | None = None) -> UserError:
+    """Map a billing-core error onto the API's code, prefixing its field with the input path."""
+    field = error.field
+    if prefix:
+        field = f"{prefix}.{field}" if field else prefix
+    return UserError(ErrorCode(error.code.value), error.message, field)

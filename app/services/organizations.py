@@ -1,0 +1,72 @@
+"""Organizations (tenants) and their API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from app.billing.money import is_known_currency
+from app.billing.terms import DrawdownOrder
+from app.db.models import ApiKey, Organization
+from app.services.checks import name_problem
+from app.services.errors import ErrorCode, InvalidInput, UserError
+
+KEY_PREFIX = "cmt_"
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OrganizationPatch:
+    name: str | None = None
+    default_currency: str | None = None
+    drawdown_order: DrawdownOrder | None = None
+
+
+def _check(patch: OrganizationPatch) -> None:
+    errors = [e for e in [name_problem(patch.name, "input.name")] if e]
+    if patch.default_currency is not None and not is_known_currency(patch.default_currency):
+        errors.append(
+            UserError(ErrorCode.UNKNOWN_CURRENCY, "not an ISO 4217 currency", "input.defaultCurrency")
+        )
+    if errors:
+        raise InvalidInput(errors)
+
+
+async def create_organization(name: str, currency: str = "USD") -> tuple[Organization, str]:
+    """Create an organization with one API key; returns the raw key (shown once, stored hashed)."""
+    _check(OrganizationPatch(name=name, default_currency=currency))
+    async with in_transaction():
+        org = await Organization.create(name=name, default_currency=currency)
+        raw = await issue_api_key(org.id)
+    return org, raw
+
+
+async def issue_api_key(org_id: int) -> str:
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    await ApiKey.create(organization_id=org_id, prefix=raw[:12], key_hash=hash_key(raw))
+    return raw
+
+
+async def authenticate(raw_key: str) -> int | None:
+    """The organization id of a valid, unrevoked key, else None."""
+    key = await ApiKey.filter(key_hash=hash_key(raw_key), revoked_at__isnull=True).first()
+    return key.organization_id if key else None
+
+
+async def update_organization(org_id: int, patch: OrganizationPatch) -> Organization:
+    _check(patch)
+    org = await Organization.get(id=org_id)
+    if patch.name is not None:
+        org.name = patch.name
+    if patch.default_currency is not None:
+        org.default_currency = patch.default_currency
+    if patch.drawdown_order is not None:
+        org.drawdown_order = patch.drawdown_order.value
+    await org.save()
+    return org
