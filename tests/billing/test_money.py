@@ -47,6 +47,7 @@ def test_unknown_or_unbillable_currency_is_refused(currency: str) -> None:
     [
         # exactly half a minor unit rounds up (away from zero)
         ("1.005", "GBP", "1.01"),
+        ("15.425", "GBP", "15.43"),  # 1,234 SMS at £0.0125: docs/billing-rules.md §1
         ("1.015", "GBP", "1.02"),
         ("1.025", "GBP", "1.03"),
         ("-1.005", "GBP", "-1.01"),

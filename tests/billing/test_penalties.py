@@ -87,6 +87,7 @@ def test_example_3_count_penalty_per_mb_short() -> None:
         (tiered(PERCENT, GRAD, PERCENT_TIERS), "10000", "3500"),  # everything missed
         (tiered(PERCENT, VOL, PERCENT_TIERS), "1000", "100"),
         (tiered(PERCENT, VOL, PERCENT_TIERS), "1001", "300.2"),
+        (tiered(PERCENT, VOL, PERCENT_TIERS), "1500", "400"),  # docs/billing-rules.md §8
         (tiered(PERCENT, VOL, PERCENT_TIERS), "5000", "1100"),
         (tiered(PERCENT, VOL, PERCENT_TIERS), "6000", "3000"),
         # a bounded last tier: graduated stops billing at the last bound; volume keeps the last tier
