@@ -97,6 +97,31 @@ def _misaligned(message: str, field: str) -> BillingError:
     return BillingError(BillingErrorCode.MISALIGNED_COMMITMENT, message, field)
 
 
+def _check_boundaries(billing: tuple[Period, ...], commitment: Commitment) -> None:
+    """The commitment starts on a billing-period start and each of its windows ends on a
+    billing-period end."""
+    name = commitment.key
+    if commitment.term.start not in {p.span.start for p in billing}:
+        raise _misaligned(
+            f"commitment {name} must start on a billing-period start, not {commitment.term.start}",
+            "startDate",
+        )
+    ends = {p.span.end for p in billing}
+    if commitment.term.end not in ends:
+        raise _misaligned(
+            f"commitment {name} must end on a billing-period end, not {commitment.term.end}",
+            "endDate",
+        )
+    for window in commitment_windows(commitment):
+        if window.span.end not in ends:
+            raise _misaligned(
+                f"commitment {name}: window {window.number} ends on {window.span.end}, "
+                "which is not a billing-period end (choose a start whose day of month "
+                "matches the contract's)",
+                "startDate",
+            )
+
+
 def check_alignment(terms: ContractTerms, commitment: Commitment) -> None:
     """Refuse a commitment whose windows do not line up with the contract's billing periods.
 
@@ -118,23 +143,4 @@ def check_alignment(terms: ContractTerms, commitment: Commitment) -> None:
         raise _misaligned(f"commitment {name} starts before the contract", "startDate")
     if commitment.term.end > terms.term.end:
         raise _misaligned(f"commitment {name} ends after the contract", "endDate")
-    billing = billing_periods(terms)
-    if commitment.term.start not in {p.span.start for p in billing}:
-        raise _misaligned(
-            f"commitment {name} must start on a billing-period start, not {commitment.term.start}",
-            "startDate",
-        )
-    ends = {p.span.end for p in billing}
-    if commitment.term.end not in ends:
-        raise _misaligned(
-            f"commitment {name} must end on a billing-period end, not {commitment.term.end}",
-            "endDate",
-        )
-    for window in commitment_windows(commitment):
-        if window.span.end not in ends:
-            raise _misaligned(
-                f"commitment {name}: window {window.number} ends on {window.span.end}, "
-                "which is not a billing-period end (choose a start whose day of month "
-                "matches the contract's)",
-                "startDate",
-            )
+    _check_boundaries(billing_periods(terms), commitment)
