@@ -98,6 +98,7 @@ class Run:
     usage: list[UsageTotal] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
     results: list[CloseResult] = field(default_factory=list)
+    inputs: list[CloseInput] = field(default_factory=list)
 
     def close_next(
         self, usage: Mapping[str, str | Decimal] | None = None, one_time: Sequence[OneTimeCharge] = ()
@@ -105,16 +106,16 @@ class Run:
         period = billing_periods(self.terms)[len(self.results)]
         for usage_class, quantity in (usage or {}).items():
             self.usage.append(UsageTotal(usage_class, period.span, D(quantity)))
-        result = close_period(
-            CloseInput(
-                terms=self.terms,
-                period=period,
-                usage=tuple(self.usage),
-                one_time=tuple(one_time),
-                prior_charges=tuple(self.charges),
-                pools=self.pools,
-            )
+        inp = CloseInput(
+            terms=self.terms,
+            period=period,
+            usage=tuple(self.usage),
+            one_time=tuple(one_time),
+            prior_charges=tuple(self.charges),
+            pools=self.pools,
         )
+        result = close_period(inp)
+        self.inputs.append(inp)
         self.pools = result.pools
         self.entries.extend(result.entries)
         self.charges.extend(result.charges)
