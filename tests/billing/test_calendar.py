@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -201,7 +202,7 @@ def test_periods_tile_the_term_from_the_anchor(
     result = periods(anchor, frequency, end)
     assert result[0].span.start == anchor
     assert result[-1].span.end == end
-    for before, after in zip(result, result[1:], strict=False):
+    for before, after in pairwise(result):
         assert before.span.end == after.span.start  # no gap, no overlap
     for k, period in enumerate(result):
         assert period.index == k
@@ -222,7 +223,9 @@ def test_periods_tile_the_term_from_the_anchor(
 def test_add_months_clamps_only_and_never_drifts(start: date, a: int, b: int) -> None:
     moved = add_months(start, a)
     assert (moved.year * 12 + moved.month) - (start.year * 12 + start.month) == a
-    assert moved.day == start.day or moved.day < start.day and (moved + timedelta(days=1)).day == 1
+    assert moved.day == start.day or (
+        moved.day < start.day and (moved + timedelta(days=1)).day == 1
+    )
     # chaining may drift (31 Jan → 29 Feb → 29 Mar); from the anchor it never does
     assert add_months(add_months(start, a), b) <= add_months(start, a + b)
     if start.day <= 28:
