@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from app.billing import postpaid
@@ -25,14 +24,23 @@ from app.billing.drawdown import Draw, draw_down, drawn_per_charge
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.fees import fee_lines_for_period
 from app.billing.invoice import Invoice, InvoiceLine, order_lines
-from app.billing.ledger import EntryKind, LedgerEntry, Pool, apply, entry, index_pools, next_seq, sort_pools
+from app.billing.ledger import (
+    EntryKind,
+    LedgerEntry,
+    Pool,
+    apply,
+    entry,
+    index_pools,
+    next_seq,
+    sort_pools,
+)
 from app.billing.measures import Measurement, measure
+from app.billing.money import round_money
 from app.billing.penalties import penalty_amount
 from app.billing.prepaid import find_overages, overage_lines
 from app.billing.rating import rate_period
 from app.billing.settlement import settlement_for
 from app.billing.terms import Commitment, ContractTerms, DateRange, LineType, PaymentTiming
-from app.billing.money import round_money
 
 ZERO = Decimal(0)
 
@@ -138,19 +146,27 @@ def period_usage(usage: Iterable[UsageTotal], span: DateRange) -> dict[str, Deci
     return totals
 
 
-def _drawdown_lines(draws: Sequence[Draw], charges: Sequence[Charge], book: _Book) -> list[InvoiceLine]:
+def _drawdown_lines(
+    draws: Sequence[Draw], charges: Sequence[Charge], book: _Book
+) -> list[InvoiceLine]:
     """One negative DRAWDOWN line per draw, naming the pool that paid."""
     by_key = {charge.key: charge for charge in charges}
     lines = []
     for draw in draws:
         charge, pool = by_key[draw.charge_key], book.pools[draw.pool_key]
-        lines.append(InvoiceLine(
-            type=LineType.DRAWDOWN, amount=-draw.amount,
-            description=f"paid from {pool.kind.value.lower()} credit {pool.key}",
-            service_period=charge.service_period, product=charge.product or None,
-            charge_key=charge.key, commitment_key=pool.commitment_key, pool_key=pool.key,
-            window_index=pool.window_index,
-        ))
+        lines.append(
+            InvoiceLine(
+                type=LineType.DRAWDOWN,
+                amount=-draw.amount,
+                description=f"paid from {pool.kind.value.lower()} credit {pool.key}",
+                service_period=charge.service_period,
+                product=charge.product or None,
+                charge_key=charge.key,
+                commitment_key=pool.commitment_key,
+                pool_key=pool.key,
+                window_index=pool.window_index,
+            )
+        )
     return lines
 
 
@@ -161,13 +177,24 @@ def _draw(
     terms, span = inp.terms, inp.period.span
     draws = draw_down(charges, tuple(book.pools.values()), terms.drawdown_order, span)
     lines = _drawdown_lines(draws, charges, book)
-    book.post([
-        entry(book.pools[d.pool_key], EntryKind.CONSUME, d.amount, span.end, charge_key=d.charge_key)
-        for d in draws
-    ])
+    book.post(
+        [
+            entry(
+                book.pools[d.pool_key],
+                EntryKind.CONSUME,
+                d.amount,
+                span.end,
+                charge_key=d.charge_key,
+            )
+            for d in draws
+        ]
+    )
     overages = find_overages(
-        _sorted(terms.commitments), charges, drawn_per_charge(draws),
-        tuple(book.pools.values()), span,
+        _sorted(terms.commitments),
+        charges,
+        drawn_per_charge(draws),
+        tuple(book.pools.values()),
+        span,
     )
     return [*overage_lines(charges, overages, terms.currency), *lines], draws
 
@@ -203,7 +230,11 @@ def _ending_windows(commitment: Commitment, span: DateRange) -> list[tuple[Perio
 def _window_charges_total(span: DateRange, charges: Iterable[Charge]) -> Decimal:
     """*B*: every drawable charge whose service period lies in the window, before drawdown."""
     return sum(
-        (c.amount for c in charges if span.start <= c.service_period.start and c.service_period.end <= span.end),
+        (
+            c.amount
+            for c in charges
+            if span.start <= c.service_period.start and c.service_period.end <= span.end
+        ),
         ZERO,
     )
 
@@ -211,13 +242,18 @@ def _window_charges_total(span: DateRange, charges: Iterable[Charge]) -> Decimal
 def _penalties(
     commitment: Commitment, window: Period, m: Measurement, total: Decimal, currency: str
 ) -> tuple[tuple[Decimal, ...], list[InvoiceLine]]:
-    amounts = tuple(round_money(penalty_amount(p, m, total), currency) for p in commitment.penalties)
+    amounts = tuple(
+        round_money(penalty_amount(p, m, total), currency) for p in commitment.penalties
+    )
     lines = [
         InvoiceLine(
-            type=LineType.PENALTY, amount=amount,
+            type=LineType.PENALTY,
+            amount=amount,
             description=f"{p.kind.value.lower()} penalty on commitment {commitment.key}, "
             f"window {window.number}: shortfall {m.shortfall}",
-            service_period=window.span, commitment_key=commitment.key, window_index=window.index,
+            service_period=window.span,
+            commitment_key=commitment.key,
+            window_index=window.index,
         )
         for p, amount in zip(commitment.penalties, amounts)
         if amount != 0
@@ -226,14 +262,24 @@ def _penalties(
 
 
 def _settle_window(
-    inp: CloseInput, commitment: Commitment, window: Period, nxt: Period | None,
-    charges: Sequence[Charge], book: _Book,
+    inp: CloseInput,
+    commitment: Commitment,
+    window: Period,
+    nxt: Period | None,
+    charges: Sequence[Charge],
+    book: _Book,
 ) -> tuple[WindowResult, list[InvoiceLine]]:
     """Step 5 for one window: expiry / rollover / true-up, then penalties."""
     terms = inp.terms
     every = (*inp.prior_charges, *charges)
-    m = measure(commitment, window, usage=inp.usage, service_lines=terms.service_lines,
-                charges=every, currency=terms.currency)
+    m = measure(
+        commitment,
+        window,
+        usage=inp.usage,
+        service_lines=terms.service_lines,
+        charges=every,
+        currency=terms.currency,
+    )
     settlement = settlement_for(commitment)
     done = WindowClose()
     if settlement is not None:
@@ -244,7 +290,9 @@ def _settle_window(
     amounts, lines = _penalties(
         commitment, window, m, _window_charges_total(window.span, every), terms.currency
     )
-    result = WindowResult(commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired)
+    result = WindowResult(
+        commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired
+    )
     return result, [*done.lines, *lines]
 
 
@@ -252,7 +300,13 @@ def _expire_ended(span: DateRange, book: _Book) -> None:
     """Every paying pool whose validity is over by the period's end loses what is left."""
     for pool in sort_pools(book.pools.values()):
         if pool.kind.pays and pool.balance > 0 and pool.valid.end <= span.end:
-            book.post([entry(pool, EntryKind.EXPIRE, pool.balance, pool.valid.end, note="end of validity")])
+            book.post(
+                [
+                    entry(
+                        pool, EntryKind.EXPIRE, pool.balance, pool.valid.end, note="end of validity"
+                    )
+                ]
+            )
 
 
 def _sorted(commitments: Iterable[Commitment]) -> list[Commitment]:
@@ -265,7 +319,9 @@ def close_period(inp: CloseInput) -> CloseResult:
     check_period(terms, period)
     charges = rate_period(terms, period, period_usage(inp.usage, period.span), inp.one_time)
     book = _Book(inp.pools)
-    fees = [line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)]
+    fees = [
+        line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)
+    ]
     drawn, draws = _draw(inp, charges, book)
     lines = [*drawn, *fees, *_track(inp, charges, book)]
     results = []
@@ -276,7 +332,12 @@ def close_period(inp: CloseInput) -> CloseResult:
             lines.extend(more)
     _expire_ended(period.span, book)
     return CloseResult(
-        currency=terms.currency, period=period, lines=order_lines(lines),
-        entries=tuple(book.entries), pools=sort_pools(book.pools.values()),
-        charges=charges, draws=draws, windows=tuple(results),
+        currency=terms.currency,
+        period=period,
+        lines=order_lines(lines),
+        entries=tuple(book.entries),
+        pools=sort_pools(book.pools.values()),
+        charges=charges,
+        draws=draws,
+        windows=tuple(results),
     )

@@ -92,10 +92,18 @@ def new_balance(
     """
     _check_top_up(amount, currency)
     if valid.end <= valid.start:
-        raise BillingError(BillingErrorCode.INVALID_INTERVAL, "a balance needs a non-empty validity")
+        raise BillingError(
+            BillingErrorCode.INVALID_INTERVAL, "a balance needs a non-empty validity"
+        )
     pool = Pool(
-        key=key, kind=PoolKind.BALANCE, valid=valid, balance=ZERO, priority=priority,
-        eligible_charge_types=eligible_charge_types, eligible_products=eligible_products, seq=seq,
+        key=key,
+        kind=PoolKind.BALANCE,
+        valid=valid,
+        balance=ZERO,
+        priority=priority,
+        eligible_charge_types=eligible_charge_types,
+        eligible_products=eligible_products,
+        seq=seq,
     )
     return issue(pool, amount, on, note="balance")
 
@@ -111,7 +119,9 @@ def top_up(pool: Pool, amount: Decimal, on: date, currency: str) -> tuple[Pool, 
 
 def _check_top_up(amount: Decimal, currency: str) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
-        raise BillingError(BillingErrorCode.INVALID_AMOUNT, "a balance amount must be > 0", "amount")
+        raise BillingError(
+            BillingErrorCode.INVALID_AMOUNT, "a balance amount must be > 0", "amount"
+        )
     if amount != round_money(amount, currency):
         raise BillingError(
             BillingErrorCode.INVALID_AMOUNT,

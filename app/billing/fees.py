@@ -87,12 +87,18 @@ def plan_parts(rest: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
 def _check_exact(amount: Decimal, currency: str, what: str) -> None:
     require_non_negative(amount, CODE, "fees", what)
     if amount != round_money(amount, currency):
-        raise BillingError(CODE, f"{what} ({amount}) has more decimals than {currency} allows", "fees")
+        raise BillingError(
+            CODE, f"{what} ({amount}) has more decimals than {currency} allows", "fees"
+        )
 
 
-def _check_fee_dates(commitment: Commitment, fees: FeeSchedule, rest: Decimal, currency: str) -> None:
+def _check_fee_dates(
+    commitment: Commitment, fees: FeeSchedule, rest: Decimal, currency: str
+) -> None:
     if not fees.fee_dates:
-        raise BillingError(CODE, f"commitment {commitment.key}: FEE_DATES needs fee dates", "feeDates")
+        raise BillingError(
+            CODE, f"commitment {commitment.key}: FEE_DATES needs fee dates", "feeDates"
+        )
     for item in fees.fee_dates:
         _check_exact(item.amount, currency, f"the fee on {item.date}")
         if not commitment.term.contains(item.date):
@@ -123,7 +129,8 @@ def validate_fee_schedule(terms: ContractTerms, commitment: Commitment) -> None:
     if not is_prepaid(commitment):
         if fees != FeeSchedule():
             raise BillingError(
-                CODE, f"commitment {commitment.key}: only prepaid commitments have a fee schedule",
+                CODE,
+                f"commitment {commitment.key}: only prepaid commitments have a fee schedule",
                 "fees",
             )
         return

@@ -91,7 +91,12 @@ class LedgerEntry:
 
 
 def entry(
-    pool: Pool, kind: EntryKind, magnitude: Decimal, on: date, *, charge_key: str | None = None,
+    pool: Pool,
+    kind: EntryKind,
+    magnitude: Decimal,
+    on: date,
+    *,
+    charge_key: str | None = None,
     note: str = "",
 ) -> LedgerEntry:
     """An entry of ``kind`` moving ``magnitude`` (≥ 0) on ``pool``, signed by its kind."""

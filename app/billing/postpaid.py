@@ -71,7 +71,9 @@ def track(
         if not _inside(charge.service_period, window.span):
             continue
         taken = min(charge.amount, left)
-        entries.append(entry(pool, EntryKind.CONSUME, taken, on, charge_key=charge.key, note="tracking"))
+        entries.append(
+            entry(pool, EntryKind.CONSUME, taken, on, charge_key=charge.key, note="tracking")
+        )
         left -= taken
     return tuple(entries)
 
@@ -150,6 +152,10 @@ def close_window(
         entries.append(entry(target, EntryKind.ISSUE, rolled, on, note=f"rollover of {pool.key}"))
         new_pools = (target,)
     return WindowClose(
-        entries=tuple(entries), new_pools=new_pools, lines=(line,), true_up=shortfall,
-        rolled_over=rolled, expired=shortfall,
+        entries=tuple(entries),
+        new_pools=new_pools,
+        lines=(line,),
+        true_up=shortfall,
+        rolled_over=rolled,
+        expired=shortfall,
     )

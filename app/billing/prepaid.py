@@ -53,8 +53,11 @@ class Overage:
 
 def _commitment_pools(pools: Sequence[Pool], commitment: Commitment, span: DateRange) -> list[Pool]:
     return [
-        p for p in pools
-        if p.commitment_key == commitment.key and p.kind.is_commitment_credit and p.valid.overlaps(span)
+        p
+        for p in pools
+        if p.commitment_key == commitment.key
+        and p.kind.is_commitment_credit
+        and p.valid.overlaps(span)
     ]
 
 
@@ -62,9 +65,11 @@ def _first_in_drawdown_order(
     qualifying: Sequence[Commitment], pools: Sequence[Pool], span: DateRange
 ) -> Commitment:
     """The commitment whose first pool (valid this period) comes first in drawdown order."""
+
     def rank(commitment: Commitment) -> tuple[int, object, str]:
         own = sorted(_commitment_pools(pools, commitment, span), key=pool_order_key)
         return (0, pool_order_key(own[0]), commitment.key) if own else (1, (), commitment.key)
+
     return min(qualifying, key=rank)
 
 
@@ -81,7 +86,9 @@ def find_overages(
     commitment in force this period, and every pool of those commitments valid this period is
     empty.
     """
-    prepaid = [c for c in commitments if c.payment is PaymentTiming.PREPAID and c.term.overlaps(span)]
+    prepaid = [
+        c for c in commitments if c.payment is PaymentTiming.PREPAID and c.term.overlaps(span)
+    ]
     result: list[Overage] = []
     for charge in ordered_charges(charges):
         owed = charge.amount - drawn.get(charge.key, ZERO)
@@ -90,7 +97,9 @@ def find_overages(
             continue
         if any(p.balance > 0 for c in qualifying for p in _commitment_pools(pools_after, c, span)):
             continue
-        result.append(Overage(charge, owed, _first_in_drawdown_order(qualifying, pools_after, span)))
+        result.append(
+            Overage(charge, owed, _first_in_drawdown_order(qualifying, pools_after, span))
+        )
     return tuple(result)
 
 

@@ -66,7 +66,9 @@ def prepaid(key: str, amount: str | tuple[RampStep, ...], term: DateRange, **kw:
     return spend(key, PaymentTiming.PREPAID, amount, term, **kw)
 
 
-def postpaid(key: str, amount: str | tuple[RampStep, ...], term: DateRange, **kw: Any) -> Commitment:
+def postpaid(
+    key: str, amount: str | tuple[RampStep, ...], term: DateRange, **kw: Any
+) -> Commitment:
     return spend(key, PaymentTiming.POSTPAID, amount, term, **kw)
 
 
@@ -101,7 +103,9 @@ class Run:
     inputs: list[CloseInput] = field(default_factory=list)
 
     def close_next(
-        self, usage: Mapping[str, str | Decimal] | None = None, one_time: Sequence[OneTimeCharge] = ()
+        self,
+        usage: Mapping[str, str | Decimal] | None = None,
+        one_time: Sequence[OneTimeCharge] = (),
     ) -> CloseResult:
         period = billing_periods(self.terms)[len(self.results)]
         for usage_class, quantity in (usage or {}).items():

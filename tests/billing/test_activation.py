@@ -42,7 +42,8 @@ def test_prepaid_and_postpaid_windows_each_get_a_pool_issued_on_the_window_start
     assert result.pools[3].valid == months(3, date(2025, 4, 1))
     assert all(e.kind is EntryKind.ISSUE for e in result.entries)
     assert [e.on for e in result.entries] == [date(2025, 1, 1), date(2025, 2, 1)] + [
-        date(2025, 1, 1), date(2025, 4, 1)
+        date(2025, 1, 1),
+        date(2025, 4, 1),
     ]
     assert balances(result.entries) == {p.key: p.balance for p in result.pools}
 
@@ -58,8 +59,14 @@ def test_a_partial_last_window_is_prorated_and_rounded_for_spend() -> None:
 
 
 def test_level_commitments_get_windows_but_no_pools() -> None:
-    volume = Commitment("sims", CommitmentType.SERVICE, months(12), Frequency.QUARTERLY,
-                        ramp((1, "10")), service="sim-a")
+    volume = Commitment(
+        "sims",
+        CommitmentType.SERVICE,
+        months(12),
+        Frequency.QUARTERLY,
+        ramp((1, "10")),
+        service="sim-a",
+    )
     result = activate(contract(volume))
     assert [w.committed for w in result.windows] == [D(10)] * 4
     assert result.pools == () and result.entries == ()
@@ -74,18 +81,39 @@ def test_the_result_does_not_depend_on_the_order_of_commitments() -> None:
     ("commitment", "billing", "code"),
     [
         # Starts mid-period: misaligned with the monthly billing periods.
-        (prepaid("p", "10", DateRange(date(2025, 1, 15), date(2025, 3, 15))),
-         Frequency.MONTHLY, BillingErrorCode.MISALIGNED_COMMITMENT),
+        (
+            prepaid("p", "10", DateRange(date(2025, 1, 15), date(2025, 3, 15))),
+            Frequency.MONTHLY,
+            BillingErrorCode.MISALIGNED_COMMITMENT,
+        ),
         # Monthly windows on a quarterly-billed contract.
-        (prepaid("p", "10", months(12)), Frequency.QUARTERLY,
-         BillingErrorCode.MISALIGNED_COMMITMENT),
-        (prepaid("p", "10", months(2), fees=FeeSchedule(amount_first_bill=D(21))),
-         Frequency.MONTHLY, BillingErrorCode.INVALID_FEE_SCHEDULE),
-        (prepaid("p", "10", months(2), fees=FeeSchedule(
-            billing=FeeBilling.FEE_DATES, fee_dates=(FeeDate(date(2025, 1, 2), D(19)),))),
-         Frequency.MONTHLY, BillingErrorCode.INVALID_FEE_SCHEDULE),
-        (prepaid("p", ramp((1, "10"), (5, "20")), months(2)), Frequency.MONTHLY,
-         BillingErrorCode.INVALID_RAMP),
+        (
+            prepaid("p", "10", months(12)),
+            Frequency.QUARTERLY,
+            BillingErrorCode.MISALIGNED_COMMITMENT,
+        ),
+        (
+            prepaid("p", "10", months(2), fees=FeeSchedule(amount_first_bill=D(21))),
+            Frequency.MONTHLY,
+            BillingErrorCode.INVALID_FEE_SCHEDULE,
+        ),
+        (
+            prepaid(
+                "p",
+                "10",
+                months(2),
+                fees=FeeSchedule(
+                    billing=FeeBilling.FEE_DATES, fee_dates=(FeeDate(date(2025, 1, 2), D(19)),)
+                ),
+            ),
+            Frequency.MONTHLY,
+            BillingErrorCode.INVALID_FEE_SCHEDULE,
+        ),
+        (
+            prepaid("p", ramp((1, "10"), (5, "20")), months(2)),
+            Frequency.MONTHLY,
+            BillingErrorCode.INVALID_RAMP,
+        ),
     ],
 )
 def test_activation_refuses_terms_that_cannot_be_billed(

@@ -17,8 +17,9 @@ D = Decimal
 JAN = months(1)
 
 
-def charge(key: str, amount: str, type_: ChargeType = ChargeType.USAGE, product: str = "x",
-           seq: int = 0) -> Charge:
+def charge(
+    key: str, amount: str, type_: ChargeType = ChargeType.USAGE, product: str = "x", seq: int = 0
+) -> Charge:
     return Charge(key, type_, product, D(amount), JAN, seq=seq)
 
 
@@ -26,8 +27,9 @@ def pool(key: str, balance: str, kind: PoolKind = PoolKind.BALANCE, **kw: object
     return Pool(key, kind, kw.pop("valid", JAN), D(balance), **kw)  # type: ignore[arg-type]
 
 
-def draws(charges: list[Charge], pools: list[Pool],
-          order: DrawdownOrder = DrawdownOrder.COMMITMENT_FIRST) -> list[tuple[str, str, Decimal]]:
+def draws(
+    charges: list[Charge], pools: list[Pool], order: DrawdownOrder = DrawdownOrder.COMMITMENT_FIRST
+) -> list[tuple[str, str, Decimal]]:
     return [(d.charge_key, d.pool_key, d.amount) for d in draw_down(charges, pools, order, JAN)]
 
 
@@ -50,14 +52,18 @@ def test_charges_are_taken_by_type_then_product_then_creation_order() -> None:
 def test_a_charge_draws_across_pools_until_paid_and_never_more_than_a_pool_holds() -> None:
     result = draws([charge("c", "100")], [pool("a", "30", seq=1), pool("b", "50", seq=2)])
     assert result == [("c", "a", D(30)), ("c", "b", D(50))]
-    assert drawn_per_charge(draw_down([charge("c", "100")], [pool("a", "300")],
-                                      DrawdownOrder.BALANCE_FIRST, JAN)) == {"c": D(100)}
+    assert drawn_per_charge(
+        draw_down([charge("c", "100")], [pool("a", "300")], DrawdownOrder.BALANCE_FIRST, JAN)
+    ) == {"c": D(100)}
 
 
 def test_eligibility_by_type_and_product() -> None:
     usage_only = pool("u", "100", eligible_charge_types=frozenset({ChargeType.USAGE}))
     sms_only = pool("s", "100", eligible_products=frozenset({"sms"}))
-    charges = [charge("rec", "10", ChargeType.RECURRING, "sms"), charge("data", "10", product="data")]
+    charges = [
+        charge("rec", "10", ChargeType.RECURRING, "sms"),
+        charge("data", "10", product="data"),
+    ]
     assert draws(charges, [usage_only, sms_only]) == [("data", "u", D(10)), ("rec", "s", D(10))]
 
 
@@ -70,7 +76,9 @@ def test_eligibility_by_type_and_product() -> None:
         (DateRange(date(2025, 2, 1), date(2025, 3, 1)), False),  # starts after it
     ],
 )
-def test_a_pool_pays_if_valid_on_at_least_one_day_of_the_period(valid: DateRange, pays: bool) -> None:
+def test_a_pool_pays_if_valid_on_at_least_one_day_of_the_period(
+    valid: DateRange, pays: bool
+) -> None:
     assert bool(draws([charge("c", "5")], [pool("p", "5", valid=valid)])) is pays
 
 
@@ -125,7 +133,11 @@ def test_within_a_group_priority_then_end_then_rolled_over_then_specific_then_ol
 
 
 def test_order_of_the_inputs_does_not_matter() -> None:
-    charges = [charge("a", "7", seq=1), charge("b", "9", seq=2), charge("c", "4", ChargeType.STANDING)]
+    charges = [
+        charge("a", "7", seq=1),
+        charge("b", "9", seq=2),
+        charge("c", "4", ChargeType.STANDING),
+    ]
     pools = [pool("x", "5", seq=1), pool("y", "8", seq=2), pool("z", "2", PoolKind.PREPAID, seq=3)]
     forward = draw_down(charges, pools, DrawdownOrder.BALANCE_FIRST, JAN)
     backward = draw_down(charges[::-1], pools[::-1], DrawdownOrder.BALANCE_FIRST, JAN)

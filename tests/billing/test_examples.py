@@ -55,8 +55,13 @@ def test_1_monthly_postpaid_spend_with_ramp_trues_up_month_2_and_not_month_6() -
 def test_2_usage_commitment_count_penalty_per_gb_short() -> None:
     usage_ramp = ramp((1, "1000"), (4, "2000"), (7, "3000"))
     commitment = Commitment(
-        "data", CommitmentType.USAGE, months(12), Frequency.MONTHLY, usage_ramp,
-        usage_class="data-gb", penalties=(Penalty(PenaltyKind.COUNT, rate=D("0.01")),),
+        "data",
+        CommitmentType.USAGE,
+        months(12),
+        Frequency.MONTHLY,
+        usage_ramp,
+        usage_class="data-gb",
+        penalties=(Penalty(PenaltyKind.COUNT, rate=D("0.01")),),
     )
     terms = contract(commitment, prices=(price("data-gb", "0"),))
     run = simulate(terms, [{"data-gb": q} for q in ("1000", "1000", "1000", "2000", "1500")])
@@ -73,8 +78,13 @@ def test_3_average_usage_per_sim_count_penalty() -> None:
         ServiceLine(f"sim-{n}", "sim-a", ProductKind.SERVICE, D(1), D(0), term) for n in (1, 2)
     )
     commitment = Commitment(
-        "avg", CommitmentType.AVERAGE_USAGE, term, Frequency.MONTHLY, ramp((1, "10")),
-        usage_class="data-mb", service="sim-a",
+        "avg",
+        CommitmentType.AVERAGE_USAGE,
+        term,
+        Frequency.MONTHLY,
+        ramp((1, "10")),
+        usage_class="data-mb",
+        service="sim-a",
         penalties=(Penalty(PenaltyKind.COUNT, rate=D("0.50")),),
     )
     terms = contract(commitment, term=term, prices=(price("data-mb", "0"),), service_lines=sims)
@@ -93,7 +103,9 @@ def test_4_quarterly_postpaid_rollover_credit_pays_first_3000_of_q2() -> None:
     assert amounts(march, LineType.TRUE_UP) == [D("3000.00")]
     credit = pool_of(run, "rollover:q:1")
     assert (credit.kind, credit.balance, credit.valid) == (
-        PoolKind.ROLLOVER, D("3000.00"), months(3, date(2025, 4, 1))
+        PoolKind.ROLLOVER,
+        D("3000.00"),
+        months(3, date(2025, 4, 1)),
     )
     april = run.close_next({"api-calls": "1200"})
     may = run.close_next({"api-calls": "2500"})
@@ -106,7 +118,10 @@ def test_4_quarterly_postpaid_rollover_credit_pays_first_3000_of_q2() -> None:
 
 def test_5_annual_prepaid_billed_monthly_with_surcharge_runs_dry_after_month_8() -> None:
     commitment = prepaid(
-        "annual", "12000", months(12), frequency=Frequency.ANNUAL,
+        "annual",
+        "12000",
+        months(12),
+        frequency=Frequency.ANNUAL,
         overage_surcharge_percent=D(10),
     )
     run = simulate(contract(commitment), [{"api-calls": "1500"}] * 9)
@@ -124,7 +139,10 @@ def test_5_annual_prepaid_billed_monthly_with_surcharge_runs_dry_after_month_8()
 
 def _balance_and_pool_run(order: DrawdownOrder):  # type: ignore[no-untyped-def]
     commitment = prepaid(
-        "pre", "2000", months(1), fees=FeeSchedule(amount_prepaid=D(2000)),
+        "pre",
+        "2000",
+        months(1),
+        fees=FeeSchedule(amount_prepaid=D(2000)),
         overage_surcharge_percent=D(10),
     )
     terms = contract(commitment, term=months(1), drawdown_order=order)
@@ -156,11 +174,13 @@ def test_6_balance_and_prepaid_pool_in_each_drawdown_order(
 def test_6_balance_first_draws_balance_before_commitment_in_that_order() -> None:
     result = _balance_and_pool_run(DrawdownOrder.BALANCE_FIRST)
     assert [(d.pool_key, d.amount) for d in result.draws] == [
-        ("bal", D(500)), ("prepaid:pre:0", D(300))
+        ("bal", D(500)),
+        ("prepaid:pre:0", D(300)),
     ]
     consumed = [e for e in result.entries if e.kind is EntryKind.CONSUME]
     assert [(e.pool_key, e.amount) for e in consumed] == [
-        ("bal", D(-500)), ("prepaid:pre:0", D(-300))
+        ("bal", D(-500)),
+        ("prepaid:pre:0", D(-300)),
     ]
     run = start(contract(prepaid("x", "1", months(1)), term=months(1)))
     assert run.pools[0].seq == 100

@@ -79,24 +79,36 @@ def test_billing_plan_parts_are_equal_and_the_last_takes_the_difference(
 
 
 def test_billing_plan_covers_every_billing_period_of_a_commitment_starting_late() -> None:
-    c = prepaid("p", "300", DateRange(date(2025, 4, 1), date(2025, 7, 1)), frequency=Frequency.QUARTERLY)
+    c = prepaid(
+        "p", "300", DateRange(date(2025, 4, 1), date(2025, 7, 1)), frequency=Frequency.QUARTERLY
+    )
     terms = contract(c)
     assert [p.index for p in commitment_periods(terms, c)] == [3, 4, 5]
     assert fees_by_period(terms) == [D(0)] * 3 + [D(100)] * 3 + [D(0)] * 6
 
 
 def test_first_bill_goes_on_the_commitment_start_period_and_prepaid_is_never_billed() -> None:
-    c = prepaid("p", "1000", months(4), fees=FeeSchedule(amount_prepaid=D(1000), amount_first_bill=D(600)))
+    c = prepaid(
+        "p", "1000", months(4), fees=FeeSchedule(amount_prepaid=D(1000), amount_first_bill=D(600))
+    )
     terms = contract(c, term=months(4))
     assert fees_by_period(terms) == [D(1200), D(600), D(600), D(600)]
     assert sum(fees_by_period(terms), D(0)) == D(4000) - D(1000)
 
 
 def test_fee_dates_are_billed_in_the_period_holding_each_date() -> None:
-    dates = (FeeDate(date(2025, 3, 31), D(500)), FeeDate(date(2025, 3, 1), D(250)),
-             FeeDate(date(2025, 6, 15), D(250)))
-    c = prepaid("p", "1000", months(6), frequency=Frequency.SEMI_ANNUAL,
-                fees=FeeSchedule(billing=FeeBilling.FEE_DATES, fee_dates=dates))
+    dates = (
+        FeeDate(date(2025, 3, 31), D(500)),
+        FeeDate(date(2025, 3, 1), D(250)),
+        FeeDate(date(2025, 6, 15), D(250)),
+    )
+    c = prepaid(
+        "p",
+        "1000",
+        months(6),
+        frequency=Frequency.SEMI_ANNUAL,
+        fees=FeeSchedule(billing=FeeBilling.FEE_DATES, fee_dates=dates),
+    )
     terms = contract(c, term=months(6))
     validate_fee_schedule(terms, c)
     assert fees_by_period(terms) == [D(0), D(0), D(750), D(0), D(0), D(250)]
@@ -107,13 +119,23 @@ def test_fee_dates_are_billed_in_the_period_holding_each_date() -> None:
 @pytest.mark.parametrize(
     ("fees", "code"),
     [
-        (FeeSchedule(billing=FeeBilling.FEE_DATES, fee_dates=(FeeDate(date(2025, 1, 5), D(999)),)),
-         BillingErrorCode.INVALID_FEE_SCHEDULE),  # does not add up to the rest
-        (FeeSchedule(billing=FeeBilling.FEE_DATES, fee_dates=(FeeDate(date(2025, 2, 1), D(1000)),)),
-         BillingErrorCode.DATE_OUTSIDE_TERM),  # the term is January only
+        (
+            FeeSchedule(
+                billing=FeeBilling.FEE_DATES, fee_dates=(FeeDate(date(2025, 1, 5), D(999)),)
+            ),
+            BillingErrorCode.INVALID_FEE_SCHEDULE,
+        ),  # does not add up to the rest
+        (
+            FeeSchedule(
+                billing=FeeBilling.FEE_DATES, fee_dates=(FeeDate(date(2025, 2, 1), D(1000)),)
+            ),
+            BillingErrorCode.DATE_OUTSIDE_TERM,
+        ),  # the term is January only
         (FeeSchedule(billing=FeeBilling.FEE_DATES), BillingErrorCode.INVALID_FEE_SCHEDULE),
-        (FeeSchedule(fee_dates=(FeeDate(date(2025, 1, 5), D(1000)),)),
-         BillingErrorCode.INVALID_FEE_SCHEDULE),  # a BILLING_PLAN takes no dates
+        (
+            FeeSchedule(fee_dates=(FeeDate(date(2025, 1, 5), D(1000)),)),
+            BillingErrorCode.INVALID_FEE_SCHEDULE,
+        ),  # a BILLING_PLAN takes no dates
         (FeeSchedule(amount_first_bill=D("0.001")), BillingErrorCode.INVALID_FEE_SCHEDULE),
         (FeeSchedule(amount_prepaid=D(-1)), BillingErrorCode.INVALID_FEE_SCHEDULE),
         (FeeSchedule(amount_prepaid=D(1001)), BillingErrorCode.INVALID_FEE_SCHEDULE),

@@ -64,7 +64,10 @@ def test_taking_more_than_a_pool_holds_is_insufficient_balance() -> None:
         apply(pool(balance="10"), entry(pool(), EntryKind.CONSUME, D("10.01"), DAY))
     assert error.value.code is BillingErrorCode.INSUFFICIENT_BALANCE
     assert not running_balances_ok(
-        [LedgerEntry("p", EntryKind.ISSUE, D(1), DAY), LedgerEntry("p", EntryKind.CONSUME, D(-2), DAY)]
+        [
+            LedgerEntry("p", EntryKind.ISSUE, D(1), DAY),
+            LedgerEntry("p", EntryKind.CONSUME, D(-2), DAY),
+        ]
     )
 
 

@@ -21,7 +21,9 @@ def test_eligible_charges_consume_the_tracking_pool_without_reducing_the_invoice
     c = postpaid("min", "100", months(1), eligible_products=frozenset({"api-calls"}))
     terms = contract(c, term=months(1), prices=(price("api-calls"), price("sms")))
     result = simulate(terms, [{"api-calls": "60", "sms": "500"}]).results[0]
-    consumed = [(e.pool_key, e.amount, e.charge_key) for e in result.entries if e.kind is EntryKind.CONSUME]
+    consumed = [
+        (e.pool_key, e.amount, e.charge_key) for e in result.entries if e.kind is EntryKind.CONSUME
+    ]
     assert consumed == [("tracking:min:0", D(-60), "usage:api-calls")]
     assert amounts(result, LineType.DRAWDOWN) == []
     assert amounts(result, LineType.TRUE_UP) == [D(40)]
@@ -62,7 +64,9 @@ def test_rollover_credit_is_capped_and_expires_at_the_end_of_its_window() -> Non
     feb = run.close_next({"api-calls": "400"})
     assert amounts(feb, LineType.DRAWDOWN) == [D(-400)]
     assert amounts(feb, LineType.TRUE_UP) == [D(4600)]
-    assert [e.amount for e in feb.entries if e.pool_key == credit.key and e.kind is EntryKind.EXPIRE] == [D(-600)]
+    assert [
+        e.amount for e in feb.entries if e.pool_key == credit.key and e.kind is EntryKind.EXPIRE
+    ] == [D(-600)]
     # The new rollover from February is capped too; the last window rolls nothing.
     assert pool_of(run, "rollover:min:2").balance == D(1000)
     march = run.close_next({})
@@ -71,21 +75,32 @@ def test_rollover_credit_is_capped_and_expires_at_the_end_of_its_window() -> Non
 
 
 def test_postpaid_surcharge_bills_spend_above_the_commitment_across_the_window() -> None:
-    c = postpaid("min", "1000", months(6), frequency=Frequency.QUARTERLY,
-                 overage_surcharge_percent=D(10))
+    c = postpaid(
+        "min", "1000", months(6), frequency=Frequency.QUARTERLY, overage_surcharge_percent=D(10)
+    )
     spend = ["600", "700", "200", "1100"]
     run = simulate(contract(c, term=months(6)), [{"api-calls": s} for s in spend])
     assert [total(r, LineType.OVERAGE_SURCHARGE) for r in run.results] == [
-        D(0), D(30), D(20), D(10)  # E₁−C: 0, 300, 500 → +300, +200; Q2 starts again: 100
+        D(0),
+        D(30),
+        D(20),
+        D(10),  # E₁−C: 0, 300, 500 → +300, +200; Q2 starts again: 100
     ]
     surcharge = next(ln for ln in run.results[1].lines if ln.type is LineType.OVERAGE_SURCHARGE)
     assert (surcharge.commitment_key, surcharge.window_index) == ("min", 0)
 
 
 def test_true_up_and_penalties_are_both_billed_and_charge_penalty_counts_every_charge() -> None:
-    c = postpaid("min", "4000", months(1), eligible_charge_types=frozenset({ChargeType.USAGE}),
-                 penalties=(Penalty(PenaltyKind.CHARGE, amount=D(5000)),
-                            Penalty(PenaltyKind.COUNT, rate=D("0.1"))))
+    c = postpaid(
+        "min",
+        "4000",
+        months(1),
+        eligible_charge_types=frozenset({ChargeType.USAGE}),
+        penalties=(
+            Penalty(PenaltyKind.CHARGE, amount=D(5000)),
+            Penalty(PenaltyKind.COUNT, rate=D("0.1")),
+        ),
+    )
     terms = contract(c, term=months(1), standing_charge=D(200))
     result = simulate(terms, [{"api-calls": "3000"}]).results[0]
     assert amounts(result, LineType.TRUE_UP) == [D(1000)]

@@ -43,16 +43,26 @@ def test_no_overage_while_any_prepaid_commitment_the_charge_may_use_holds_credit
     first = prepaid("a", "50", months(1), priority=0, overage_surcharge_percent=D(10))
     second = prepaid("b", "100", months(1), priority=1, overage_surcharge_percent=D(20))
     terms = contract(first, second, term=months(1))
-    assert total(simulate(terms, [{"api-calls": "150"}]).results[0], LineType.OVERAGE_SURCHARGE) == 0
+    assert (
+        total(simulate(terms, [{"api-calls": "150"}]).results[0], LineType.OVERAGE_SURCHARGE) == 0
+    )
     # Both empty: the first in drawdown order (priority 0, commitment "a") sets the percent.
     result = simulate(terms, [{"api-calls": "170"}]).results[0]
     assert amounts(result, LineType.OVERAGE_SURCHARGE) == [D("2.00")]
-    assert next(ln for ln in result.lines if ln.type is LineType.OVERAGE_SURCHARGE).commitment_key == "a"
+    assert (
+        next(ln for ln in result.lines if ln.type is LineType.OVERAGE_SURCHARGE).commitment_key
+        == "a"
+    )
 
 
 def test_charges_outside_every_prepaid_commitment_are_not_overage() -> None:
-    c = prepaid("pre", "10", months(1), eligible_products=frozenset({"sms"}),
-                overage_surcharge_percent=D(50))
+    c = prepaid(
+        "pre",
+        "10",
+        months(1),
+        eligible_products=frozenset({"sms"}),
+        overage_surcharge_percent=D(50),
+    )
     terms = contract(c, term=months(1), prices=(price("api-calls"), price("sms")))
     result = simulate(terms, [{"api-calls": "40", "sms": "15"}]).results[0]
     assert amounts(result, LineType.DRAWDOWN) == [D(-10)]
@@ -67,7 +77,9 @@ def test_prepaid_commitments_and_balances_compete_for_one_charge() -> None:
     result = simulate(terms, [{"api-calls": "100"}], balances=[bal]).results[0]
     # The more specific pool first, then the general one, then the balance.
     assert [(d.pool_key, d.amount) for d in result.draws] == [
-        ("prepaid:a:0", D(30)), ("prepaid:b:0", D(40)), ("bal", D(20))
+        ("prepaid:a:0", D(30)),
+        ("prepaid:b:0", D(40)),
+        ("bal", D(20)),
     ]
     # Every prepaid pool is empty, so the 10 left is overage; "a" comes first in drawdown order
     # and sets the percent: 0 %, so no surcharge although "b" would charge 5 %.
@@ -79,7 +91,9 @@ def test_window_end_rolls_over_up_to_the_cap_and_expires_the_rest() -> None:
     c = prepaid("pre", "100", months(3), rollover_fraction=D("0.5"), rollover_cap=D(20))
     run = simulate(contract(c, term=months(3)), [{"api-calls": "40"}])
     ended = run.results[0]
-    moves = [(e.pool_key, e.kind, e.amount) for e in ended.entries if e.kind is not EntryKind.CONSUME]
+    moves = [
+        (e.pool_key, e.kind, e.amount) for e in ended.entries if e.kind is not EntryKind.CONSUME
+    ]
     assert moves == [
         ("prepaid:pre:0", EntryKind.ROLLOVER_OUT, D(-20)),
         ("rollover:pre:1", EntryKind.ROLLOVER_IN, D(20)),
@@ -87,7 +101,11 @@ def test_window_end_rolls_over_up_to_the_cap_and_expires_the_rest() -> None:
     ]
     assert ended.windows[0].rolled_over == D(20) and ended.windows[0].expired == D(40)
     credit = pool_of(run, "rollover:pre:1")
-    assert (credit.kind, credit.rolled_over, credit.valid) == (PoolKind.ROLLOVER, True, months(1, date(2025, 2, 1)))
+    assert (credit.kind, credit.rolled_over, credit.valid) == (
+        PoolKind.ROLLOVER,
+        True,
+        months(1, date(2025, 2, 1)),
+    )
     # February: the rolled credit pays first, and what is left of it does not roll again.
     feb = run.close_next({"api-calls": "5"})
     assert [(d.pool_key, d.amount) for d in feb.draws] == [("rollover:pre:1", D(5))]
@@ -119,16 +137,25 @@ def test_jpy_and_kwd_surcharges_round_to_their_minor_units() -> None:
 
 
 def test_first_bill_and_amount_prepaid_on_the_invoices() -> None:
-    c = prepaid("pre", "1000", months(3), fees=FeeSchedule(amount_prepaid=D(1200), amount_first_bill=D(600)))
+    c = prepaid(
+        "pre", "1000", months(3), fees=FeeSchedule(amount_prepaid=D(1200), amount_first_bill=D(600))
+    )
     run = simulate(contract(c, term=months(3)), [{}, {}, {}])
     assert [amounts(r, LineType.COMMITMENT_FEE) for r in run.results] == [
-        [D(600), D(400)], [D(400)], [D(400)]
+        [D(600), D(400)],
+        [D(400)],
+        [D(400)],
     ]
 
 
 def test_only_eligible_charge_types_draw_from_a_prepaid_pool() -> None:
-    c = prepaid("pre", "100", months(1), eligible_charge_types=frozenset({ChargeType.STANDING}),
-                overage_surcharge_percent=D(10))
+    c = prepaid(
+        "pre",
+        "100",
+        months(1),
+        eligible_charge_types=frozenset({ChargeType.STANDING}),
+        overage_surcharge_percent=D(10),
+    )
     terms = contract(c, term=months(1), standing_charge=D(120))
     result = simulate(terms, [{"api-calls": "50"}]).results[0]
     assert [(d.charge_key, d.amount) for d in result.draws] == [("standing", D(100))]

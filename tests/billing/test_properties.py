@@ -53,7 +53,10 @@ def commitments(draw: st.DrawFn, key: str, count: int) -> Commitment:
     cap = draw(st.none() | money(500))
     types = draw(st.frozensets(st.sampled_from(ChargeType), min_size=1))
     return spend(
-        key, payment, str(draw(money())), months(count),
+        key,
+        payment,
+        str(draw(money())),
+        months(count),
         eligible_charge_types=types,
         eligible_products=draw(st.frozensets(st.sampled_from(PRODUCTS), max_size=2)),
         overage_surcharge_percent=percent,
@@ -66,30 +69,44 @@ def commitments(draw: st.DrawFn, key: str, count: int) -> Commitment:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[ContractTerms, list[tuple[Pool, LedgerEntry]], list[dict[str, Decimal]]]:
+def scenarios(
+    draw: st.DrawFn,
+) -> tuple[ContractTerms, list[tuple[Pool, LedgerEntry]], list[dict[str, Decimal]]]:
     count = draw(st.integers(1, 4))
     currency = draw(st.sampled_from(CURRENCIES))
     keys = draw(st.lists(st.sampled_from("pqrs"), unique=True, max_size=3))
-    line = ServiceLine("sim-1", "sim", ProductKind.SERVICE, D(draw(st.integers(0, 3))),
-                       draw(money(50)), months(count))
+    line = ServiceLine(
+        "sim-1",
+        "sim",
+        ProductKind.SERVICE,
+        D(draw(st.integers(0, 3))),
+        draw(money(50)),
+        months(count),
+    )
     terms = contract(
         *[draw(commitments(k, count)) for k in keys],
-        term=months(count), currency=currency,
+        term=months(count),
+        currency=currency,
         prices=(price("a", str(draw(money(2)))), price("b", "1")),
-        standing_charge=draw(money(100)), service_lines=(line,),
+        standing_charge=draw(money(100)),
+        service_lines=(line,),
         drawdown_order=draw(st.sampled_from(DrawdownOrder)),
     )
     step = quantum(currency)
     balances_ = [
-        new_balance(f"bal{i}", D(draw(st.integers(1, 200_000))) * step,
-                    months(draw(st.integers(1, count))), date(2025, 1, 1), currency,
-                    seq=draw(st.integers(0, 5)), priority=draw(st.integers(0, 2)),
-                    eligible_products=draw(st.frozensets(st.sampled_from(PRODUCTS), max_size=2)))
+        new_balance(
+            f"bal{i}",
+            D(draw(st.integers(1, 200_000))) * step,
+            months(draw(st.integers(1, count))),
+            date(2025, 1, 1),
+            currency,
+            seq=draw(st.integers(0, 5)),
+            priority=draw(st.integers(0, 2)),
+            eligible_products=draw(st.frozensets(st.sampled_from(PRODUCTS), max_size=2)),
+        )
         for i in range(draw(st.integers(0, 2)))
     ]
-    usage = [
-        {c: D(draw(st.integers(0, 20_000))) / 10 for c in CLASSES} for _ in range(count)
-    ]
+    usage = [{c: D(draw(st.integers(0, 20_000))) / 10 for c in CLASSES} for _ in range(count)]
     return terms, balances_, usage
 
 
@@ -101,8 +118,8 @@ def check_close(result: CloseResult) -> None:
     charged = sum((c.amount for c in result.charges), D(0))
     drawn = sum((d.amount for d in result.draws), D(0))
     by_charge = {c.key: c.amount for c in result.charges}
-    for key in by_charge:
-        assert sum((d.amount for d in result.draws if d.charge_key == key), D(0)) <= by_charge[key]
+    for key, amount in by_charge.items():
+        assert sum((d.amount for d in result.draws if d.charge_key == key), D(0)) <= amount
     assert all(d.amount > 0 for d in result.draws)
     # Money is conserved: the charges are paid by the pools or billed.
     assert result.invoice.total_of(*CHARGE_LINE_TYPES) == charged
@@ -127,8 +144,8 @@ def test_every_close_conserves_money_and_the_ledger_adds_up(
     for inp, result in zip(run.inputs, run.results):
         check_close(result)
         before = {p.key: p.balance for p in inp.pools}
-        for key in before:
-            assert sum((d.amount for d in result.draws if d.pool_key == key), D(0)) <= before[key]
+        for key, balance in before.items():
+            assert sum((d.amount for d in result.draws if d.pool_key == key), D(0)) <= balance
     check_ledger(run)
 
 
@@ -171,8 +188,9 @@ def test_zero_usage_and_no_commitments_bills_exactly_standing_and_recurring(
     count: int, currency: str, standing: Decimal, unit_price: Decimal, quantity: int
 ) -> None:
     line = ServiceLine("l", "sim", ProductKind.SERVICE, D(quantity), unit_price, months(count))
-    terms = contract(term=months(count), currency=currency, standing_charge=standing,
-                     service_lines=(line,))
+    terms = contract(
+        term=months(count), currency=currency, standing_charge=standing, service_lines=(line,)
+    )
     for result in simulate(terms, [{}] * count).results:
         assert {ln.type for ln in result.lines} <= {LineType.STANDING, LineType.RECURRING}
         assert result.total == sum((c.amount for c in result.charges), D(0))
