@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+
+from app.api.args import NodeId, NodeIds
 from strawberry import relay
 from strawberry.extensions import (
     MaskErrors,
@@ -32,12 +34,12 @@ MAX_NODES = 100
 @strawberry.type(description="Read the caller's organization: every object is scoped to the API key's tenant.")
 class Query(TenancyQueries, CatalogQueries, ContractQueries):
     @strawberry.field(description="Any object by its global id; null if it does not exist in your organization.")
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(self, info: Info, id: NodeId) -> relay.Node | None:
         org_of(info)
         return await resolve_node(info, id)
 
     @strawberry.field(description=f"Several objects by global id (at most {MAX_NODES}); null where not found.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    async def nodes(self, info: Info, ids: NodeIds) -> list[relay.Node | None]:
         org_of(info)
         return await resolve_nodes(info, list(ids[:MAX_NODES]))
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.args import First
 from app.api.balances.types import Balance
 from app.api.context import org_of
 from app.api.enums import ChargeType
@@ -50,7 +53,7 @@ class BalancePayload:
 @strawberry.type
 class BalanceMutations:
     @strawberry.mutation(description="Credit an account with a balance.")
-    async def create_balance(self, info: Info, input: CreateBalanceInput) -> BalancePayload:
+    async def create_balance(self, info: Info, input: Annotated[CreateBalanceInput, strawberry.argument(description="The fields to write.")]) -> BalancePayload:
         org_id = org_of(info)
         return await run(
             lambda errors: BalancePayload(balance=None, user_errors=errors),

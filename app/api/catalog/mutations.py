@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.args import NodeId
 from app.api.catalog.types import Product
 from app.api.context import org_of
 from app.api.enums import ProductKind
@@ -60,19 +63,19 @@ def _ok(row: object) -> ProductPayload:
 @strawberry.type
 class CatalogMutations:
     @strawberry.mutation(description="Create a usage class, service or package.")
-    async def create_product(self, info: Info, input: ProductInput) -> ProductPayload:
+    async def create_product(self, info: Info, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")]) -> ProductPayload:
         org_id = org_of(info)
         return await run(_payload, lambda: products.create_product(org_id, input.to_spec()), _ok)
 
     @strawberry.mutation(description="Change a product; omitted fields keep their value.")
-    async def update_product(self, info: Info, id: strawberry.ID, input: ProductInput) -> ProductPayload:
+    async def update_product(self, info: Info, id: NodeId, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")]) -> ProductPayload:
         org_id = org_of(info)
         return await run(
             _payload, lambda: products.update_product(org_id, ids.decode(id, "Product", "id"), input.to_spec()), _ok
         )
 
     @strawberry.mutation(description="Delete a product nothing refers to.")
-    async def delete_product(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    async def delete_product(self, info: Info, id: NodeId) -> DeletePayload:
         org_id = org_of(info)
         return await run(
             lambda errors: DeletePayload(deleted_id=None, user_errors=errors),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+
+from app.api.args import After, First
 from strawberry.types import Info
 
 from app.api.catalog.types import Product
@@ -15,7 +19,7 @@ from app.db import models
 @strawberry.type
 class CatalogQueries:
     @strawberry.field(description="Products of the organization, oldest first, optionally of one kind.")
-    async def products(self, info: Info, first: int | None = 20, after: str | None = None,
-                       kind: ProductKind | None = None) -> Connection[Product]:
+    async def products(self, info: Info, first: First = 20, after: After = None,
+                       kind: Annotated[ProductKind | None, strawberry.argument(description="Only products of this kind.")] = None) -> Connection[Product]:
         filters = {"kind": kind.value} if kind else {}
         return await paginate(models.Product, org_of(info), first, after, filters, Product.from_row)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.args import ContractId, NodeId
 from app.api.commitments.inputs import CommitmentInput
 from app.api.commitments.types import Commitment
 from app.api.context import org_of
@@ -33,7 +36,7 @@ async def _present(info: Info, row: models.Commitment) -> CommitmentPayload:
 @strawberry.type
 class CommitmentMutations:
     @strawberry.mutation(description="Add a commitment to a draft contract.")
-    async def create_commitment(self, info: Info, contract_id: strawberry.ID, input: CommitmentInput) -> CommitmentPayload:
+    async def create_commitment(self, info: Info, contract_id: ContractId, input: Annotated[CommitmentInput, strawberry.argument(description="The fields to write.")]) -> CommitmentPayload:
         org_id = org_of(info)
         return await run(
             _errors,
@@ -42,7 +45,7 @@ class CommitmentMutations:
         )
 
     @strawberry.mutation(description="Replace a draft contract's commitment with a new definition.")
-    async def update_commitment(self, info: Info, id: strawberry.ID, input: CommitmentInput) -> CommitmentPayload:
+    async def update_commitment(self, info: Info, id: NodeId, input: Annotated[CommitmentInput, strawberry.argument(description="The fields to write.")]) -> CommitmentPayload:
         org_id = org_of(info)
         return await run(
             _errors,
@@ -51,7 +54,7 @@ class CommitmentMutations:
         )
 
     @strawberry.mutation(description="Remove a commitment from a draft contract.")
-    async def delete_commitment(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    async def delete_commitment(self, info: Info, id: NodeId) -> DeletePayload:
         org_id = org_of(info)
         return await run(
             lambda errors: DeletePayload(deleted_id=None, user_errors=errors),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.args import ContractId, NodeId
 from app.api.context import org_of
 from app.api.contracts.inputs import CreateContractInput, PriceInput, ServiceLineInput, UpdateContractInput
 from app.api.contracts.types import Contract, Price, ServiceLine
@@ -57,12 +60,12 @@ def _delete(org_id: int, model: type, global_id: str, type_name: str) -> object:
 @strawberry.type
 class ContractMutations:
     @strawberry.mutation(description="Create a DRAFT contract with its prices, service lines and commitments.")
-    async def create_contract(self, info: Info, input: CreateContractInput) -> ContractPayload:
+    async def create_contract(self, info: Info, input: Annotated[CreateContractInput, strawberry.argument(description="The fields to write.")]) -> ContractPayload:
         org_id = org_of(info)
         return await run(_contract_errors, lambda: contracts.create_contract(org_id, input.to_spec()), _contract_ok)
 
     @strawberry.mutation(description="Change a DRAFT contract's scalar fields.")
-    async def update_contract(self, info: Info, id: strawberry.ID, input: UpdateContractInput) -> ContractPayload:
+    async def update_contract(self, info: Info, id: NodeId, input: Annotated[UpdateContractInput, strawberry.argument(description="The fields to write.")]) -> ContractPayload:
         org_id = org_of(info)
         return await run(
             _contract_errors,
@@ -71,13 +74,13 @@ class ContractMutations:
         )
 
     @strawberry.mutation(description="Cancel a DRAFT contract (it is kept, with status CANCELLED).")
-    async def cancel_contract(self, info: Info, id: strawberry.ID) -> ContractPayload:
+    async def cancel_contract(self, info: Info, id: NodeId) -> ContractPayload:
         org_id = org_of(info)
         return await run(_contract_errors, lambda: contracts.cancel_contract(org_id, ids.decode(id, "Contract", "id")),
                          _contract_ok)
 
     @strawberry.mutation(description="Delete a DRAFT or CANCELLED contract with all its parts.")
-    async def delete_contract(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    async def delete_contract(self, info: Info, id: NodeId) -> DeletePayload:
         org_id = org_of(info)
         return await run(
             lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
@@ -86,7 +89,7 @@ class ContractMutations:
         )
 
     @strawberry.mutation(description="Add a usage-class price to a draft contract.")
-    async def create_price(self, info: Info, contract_id: strawberry.ID, input: PriceInput) -> PricePayload:
+    async def create_price(self, info: Info, contract_id: ContractId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")]) -> PricePayload:
         org_id = org_of(info)
 
         async def ok(row: models.Price) -> PricePayload:
@@ -99,7 +102,7 @@ class ContractMutations:
         )
 
     @strawberry.mutation(description="Replace a price of a draft contract.")
-    async def update_price(self, info: Info, id: strawberry.ID, input: PriceInput) -> PricePayload:
+    async def update_price(self, info: Info, id: NodeId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")]) -> PricePayload:
         org_id = org_of(info)
 
         async def ok(row: models.Price) -> PricePayload:
@@ -112,11 +115,11 @@ class ContractMutations:
         )
 
     @strawberry.mutation(description="Remove a price from a draft contract.")
-    async def delete_price(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    async def delete_price(self, info: Info, id: NodeId) -> DeletePayload:
         return await _delete(org_of(info), models.Price, id, "Price")  # type: ignore[no-any-return,misc]
 
     @strawberry.mutation(description="Add a service line to a draft contract.")
-    async def create_service_line(self, info: Info, contract_id: strawberry.ID, input: ServiceLineInput) -> ServiceLinePayload:
+    async def create_service_line(self, info: Info, contract_id: ContractId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")]) -> ServiceLinePayload:
         org_id = org_of(info)
 
         async def ok(row: models.ServiceLine) -> ServiceLinePayload:
@@ -130,7 +133,7 @@ class ContractMutations:
         )
 
     @strawberry.mutation(description="Replace a service line of a draft contract.")
-    async def update_service_line(self, info: Info, id: strawberry.ID, input: ServiceLineInput) -> ServiceLinePayload:
+    async def update_service_line(self, info: Info, id: NodeId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")]) -> ServiceLinePayload:
         org_id = org_of(info)
 
         async def ok(row: models.ServiceLine) -> ServiceLinePayload:
@@ -144,5 +147,5 @@ class ContractMutations:
         )
 
     @strawberry.mutation(description="Remove a service line from a draft contract.")
-    async def delete_service_line(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    async def delete_service_line(self, info: Info, id: NodeId) -> DeletePayload:
         return await _delete(org_of(info), models.ServiceLine, id, "ServiceLine")  # type: ignore[no-any-return,misc]

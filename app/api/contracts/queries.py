@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.args import AccountFilter, After, First
 from app.api.context import org_of
 from app.api.contracts.types import Contract
 from app.api.enums import ContractStatus
@@ -19,9 +20,9 @@ from app.db import models
 @strawberry.type
 class ContractQueries:
     @strawberry.field(description="Contracts, oldest first, optionally of one account and/or status.")
-    async def contracts(self, info: Info, first: int | None = 20, after: str | None = None,
-                        account_id: strawberry.ID | None = None,
-                        status: ContractStatus | None = None) -> Connection[Contract]:
+    async def contracts(self, info: Info, first: First = 20, after: After = None,
+                        account_id: AccountFilter = None,
+                        status: Annotated[ContractStatus | None, strawberry.argument(description="Only contracts in this status.")] = None) -> Connection[Contract]:
         filters: dict[str, Any] = {}
         if account_id is not None:
             parsed = ids.parse(account_id)

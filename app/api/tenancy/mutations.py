@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.args import NodeId
 from app.api.context import org_of
 from app.api.enums import DrawdownOrder
 from app.api.errors import UserErrorType, run
@@ -64,7 +67,7 @@ def deleted(global_id: str) -> DeletePayload:
 @strawberry.type
 class TenancyMutations:
     @strawberry.mutation(description="Change the organization's name, default currency or drawdown order.")
-    async def update_organization(self, info: Info, input: UpdateOrganizationInput) -> UpdateOrganizationPayload:
+    async def update_organization(self, info: Info, input: Annotated[UpdateOrganizationInput, strawberry.argument(description="The fields to write.")]) -> UpdateOrganizationPayload:
         org_id = org_of(info)
         patch = organizations.OrganizationPatch(input.name, input.default_currency, input.drawdown_order)
         return await run(
@@ -74,7 +77,7 @@ class TenancyMutations:
         )
 
     @strawberry.mutation(description="Create an account (an end customer).")
-    async def create_account(self, info: Info, input: AccountInput) -> CreateAccountPayload:
+    async def create_account(self, info: Info, input: Annotated[AccountInput, strawberry.argument(description="The fields to write.")]) -> CreateAccountPayload:
         org_id = org_of(info)
         return await run(
             lambda errors: CreateAccountPayload(account=None, user_errors=errors),
@@ -83,7 +86,7 @@ class TenancyMutations:
         )
 
     @strawberry.mutation(description="Change an account; omitted fields keep their value.")
-    async def update_account(self, info: Info, id: strawberry.ID, input: AccountInput) -> UpdateAccountPayload:
+    async def update_account(self, info: Info, id: NodeId, input: Annotated[AccountInput, strawberry.argument(description="The fields to write.")]) -> UpdateAccountPayload:
         org_id = org_of(info)
         return await run(
             lambda errors: UpdateAccountPayload(account=None, user_errors=errors),
@@ -92,7 +95,7 @@ class TenancyMutations:
         )
 
     @strawberry.mutation(description="Delete an account that has no contracts or balances.")
-    async def delete_account(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    async def delete_account(self, info: Info, id: NodeId) -> DeletePayload:
         org_id = org_of(info)
         return await run(
             lambda errors: DeletePayload(deleted_id=None, user_errors=errors),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+
+from app.api.args import After, First
 from strawberry.types import Info
 
 from app.api.context import org_of
@@ -19,5 +21,5 @@ class TenancyQueries:
         return Organization.from_row(row)
 
     @strawberry.field(description="Accounts of the organization, oldest first (at most 100 a page).")
-    async def accounts(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Account]:
+    async def accounts(self, info: Info, first: First = 20, after: After = None) -> Connection[Account]:
         return await paginate(models.Account, org_of(info), first, after, {}, Account.from_row)
