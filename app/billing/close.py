@@ -19,28 +19,15 @@ from decimal import Decimal
 from app.billing import postpaid
 from app.billing.calendar import Period, billing_periods, commitment_windows, period_containing
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
-from app.billing.credit import WindowClose
 from app.billing.drawdown import Draw, draw_down, drawn_per_charge
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.fees import fee_lines_for_period
 from app.billing.invoice import Invoice, InvoiceLine, order_lines
-from app.billing.ledger import (
-    EntryKind,
-    LedgerEntry,
-    Pool,
-    apply,
-    entry,
-    index_pools,
-    next_seq,
-    sort_pools,
-)
-from app.billing.measures import Measurement, measure
-from app.billing.money import round_money
-from app.billing.penalties import penalty_amount
+from app.billing.ledger import Book, EntryKind, LedgerEntry, Pool, entry, sort_pools
 from app.billing.prepaid import find_overages, overage_lines
 from app.billing.rating import rate_period
-from app.billing.settlement import settlement_for
 from app.billing.terms import Commitment, ContractTerms, DateRange, LineType, PaymentTiming
+from app.billing.window_end import WindowResult, ending_windows, settle_window
 
 ZERO = Decimal(0)
 
@@ -58,22 +45,6 @@ class CloseInput:
     one_time: tuple[OneTimeCharge, ...] = ()
     prior_charges: tuple[Charge, ...] = ()
     pools: tuple[Pool, ...] = ()
-
-
-@dataclass(frozen=True)
-class WindowResult:
-    """A commitment window that ended with the period: what it measured and what it billed.
-
-    ``penalties`` holds each of the commitment's penalties, rounded, in their order (0 if none).
-    """
-
-    commitment_key: str
-    window: Period
-    measurement: Measurement
-    true_up: Decimal
-    penalties: tuple[Decimal, ...]
-    rolled_over: Decimal
-    expired: Decimal
 
 
 @dataclass(frozen=True)
@@ -100,33 +71,6 @@ class CloseResult:
         return self.invoice.total
 
 
-class _Book:
-    """The pools as the close moves them: every entry is applied as soon as it is made, so each
-    step sees the balances the previous steps left (a pool never goes negative)."""
-
-    def __init__(self, pools: Iterable[Pool]) -> None:
-        self.pools: dict[str, Pool] = index_pools(pools)
-        self.entries: list[LedgerEntry] = []
-        self.seq = next_seq(self.pools.values())
-
-    def post(self, entries: Iterable[LedgerEntry], new_pools: Iterable[Pool] = ()) -> None:
-        """Add ``new_pools`` (empty), then apply ``entries`` in order."""
-        for pool in new_pools:
-            if pool.key in self.pools:
-                raise BillingError(
-                    BillingErrorCode.INVALID_LEDGER_ENTRY, f"pool {pool.key!r} already exists"
-                )
-            self.pools[pool.key] = pool
-            self.seq = max(self.seq, pool.seq + 1)
-        for item in entries:
-            if item.pool_key not in self.pools:
-                raise BillingError(
-                    BillingErrorCode.INVALID_LEDGER_ENTRY, f"no pool {item.pool_key!r} for entry"
-                )
-            self.pools[item.pool_key] = apply(self.pools[item.pool_key], item)
-            self.entries.append(item)
-
-
 def check_period(terms: ContractTerms, period: Period) -> None:
     """Refuse a period that is not one of the contract's billing periods (``INVALID_PERIOD``)."""
     if period not in billing_periods(terms):
@@ -147,7 +91,7 @@ def period_usage(usage: Iterable[UsageTotal], span: DateRange) -> dict[str, Deci
 
 
 def _drawdown_lines(
-    draws: Sequence[Draw], charges: Sequence[Charge], book: _Book
+    draws: Sequence[Draw], charges: Sequence[Charge], book: Book
 ) -> list[InvoiceLine]:
     """One negative DRAWDOWN line per draw, naming the pool that paid."""
     by_key = {charge.key: charge for charge in charges}
@@ -171,7 +115,7 @@ def _drawdown_lines(
 
 
 def _draw(
-    inp: CloseInput, charges: Sequence[Charge], book: _Book
+    inp: CloseInput, charges: Sequence[Charge], book: Book
 ) -> tuple[list[InvoiceLine], tuple[Draw, ...]]:
     """Step 4: drawdown, its CONSUME entries and lines, then prepaid overage and surcharges."""
     terms, span = inp.terms, inp.period.span
@@ -199,7 +143,7 @@ def _draw(
     return [*overage_lines(charges, overages, terms.currency), *lines], draws
 
 
-def _track(inp: CloseInput, charges: Sequence[Charge], book: _Book) -> list[InvoiceLine]:
+def _track(inp: CloseInput, charges: Sequence[Charge], book: Book) -> list[InvoiceLine]:
     """Postpaid commitments: tracking consumption and the period's overage surcharge."""
     lines = []
     for commitment in _sorted(inp.terms.commitments):
@@ -217,86 +161,7 @@ def _track(inp: CloseInput, charges: Sequence[Charge], book: _Book) -> list[Invo
     return lines
 
 
-def _ending_windows(commitment: Commitment, span: DateRange) -> list[tuple[Period, Period | None]]:
-    """The commitment's windows ending inside ``span`` (ends are exclusive), with the next one."""
-    windows = commitment_windows(commitment)
-    return [
-        (w, windows[i + 1] if i + 1 < len(windows) else None)
-        for i, w in enumerate(windows)
-        if span.start < w.span.end <= span.end
-    ]
-
-
-def _window_charges_total(span: DateRange, charges: Iterable[Charge]) -> Decimal:
-    """*B*: every drawable charge whose service period lies in the window, before drawdown."""
-    return sum(
-        (
-            c.amount
-            for c in charges
-            if span.start <= c.service_period.start and c.service_period.end <= span.end
-        ),
-        ZERO,
-    )
-
-
-def _penalties(
-    commitment: Commitment, window: Period, m: Measurement, total: Decimal, currency: str
-) -> tuple[tuple[Decimal, ...], list[InvoiceLine]]:
-    amounts = tuple(
-        round_money(penalty_amount(p, m, total), currency) for p in commitment.penalties
-    )
-    lines = [
-        InvoiceLine(
-            type=LineType.PENALTY,
-            amount=amount,
-            description=f"{p.kind.value.lower()} penalty on commitment {commitment.key}, "
-            f"window {window.number}: shortfall {m.shortfall}",
-            service_period=window.span,
-            commitment_key=commitment.key,
-            window_index=window.index,
-        )
-        for p, amount in zip(commitment.penalties, amounts)
-        if amount != 0
-    ]
-    return amounts, lines
-
-
-def _settle_window(
-    inp: CloseInput,
-    commitment: Commitment,
-    window: Period,
-    nxt: Period | None,
-    charges: Sequence[Charge],
-    book: _Book,
-) -> tuple[WindowResult, list[InvoiceLine]]:
-    """Step 5 for one window: expiry / rollover / true-up, then penalties."""
-    terms = inp.terms
-    every = (*inp.prior_charges, *charges)
-    m = measure(
-        commitment,
-        window,
-        usage=inp.usage,
-        service_lines=terms.service_lines,
-        charges=every,
-        currency=terms.currency,
-    )
-    settlement = settlement_for(commitment)
-    done = WindowClose()
-    if settlement is not None:
-        done = settlement.close_window(
-            commitment, window, nxt, book.pools, inp.period.span.end, book.seq, terms.currency
-        )
-        book.post(done.entries, done.new_pools)
-    amounts, lines = _penalties(
-        commitment, window, m, _window_charges_total(window.span, every), terms.currency
-    )
-    result = WindowResult(
-        commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired
-    )
-    return result, [*done.lines, *lines]
-
-
-def _expire_ended(span: DateRange, book: _Book) -> None:
+def _expire_ended(span: DateRange, book: Book) -> None:
     """Every paying pool whose validity is over by the period's end loses what is left."""
     for pool in sort_pools(book.pools.values()):
         if pool.kind.pays and pool.balance > 0 and pool.valid.end <= span.end:
@@ -318,16 +183,25 @@ def close_period(inp: CloseInput) -> CloseResult:
     terms, period = inp.terms, inp.period
     check_period(terms, period)
     charges = rate_period(terms, period, period_usage(inp.usage, period.span), inp.one_time)
-    book = _Book(inp.pools)
+    book = Book(inp.pools)
     fees = [
         line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)
     ]
     drawn, draws = _draw(inp, charges, book)
     lines = [*drawn, *fees, *_track(inp, charges, book)]
     results = []
+    every = (*inp.prior_charges, *charges)
     for commitment in _sorted(terms.commitments):
-        for window, nxt in _ending_windows(commitment, period.span):
-            result, more = _settle_window(inp, commitment, window, nxt, charges, book)
+        for windows in ending_windows(commitment, period.span):
+            result, more = settle_window(
+                terms,
+                commitment,
+                windows,
+                usage=inp.usage,
+                charges=every,
+                on=period.span.end,
+                book=book,
+            )
             results.append(result)
             lines.extend(more)
     _expire_ended(period.span, book)

@@ -204,3 +204,34 @@ def next_seq(pools: Iterable[Pool]) -> int:
 def open_pools(pools: Mapping[str, Pool]) -> tuple[Pool, ...]:
     """The pools of a key index that still hold something, in canonical order."""
     return sort_pools(p for p in pools.values() if p.balance > 0)
+
+
+class Book:
+    """A working copy of the pools while one close moves them (local to that close).
+
+    Every entry is applied as soon as it is posted, so each step sees the balances the previous
+    steps left; a pool never goes negative (``INSUFFICIENT_BALANCE``). ``seq`` is the creation
+    order the next new pool gets. The close returns ``entries`` and the pools as frozen values.
+    """
+
+    def __init__(self, pools: Iterable[Pool]) -> None:
+        self.pools: dict[str, Pool] = index_pools(pools)
+        self.entries: list[LedgerEntry] = []
+        self.seq = next_seq(self.pools.values())
+
+    def post(self, entries: Iterable[LedgerEntry], new_pools: Iterable[Pool] = ()) -> None:
+        """Add ``new_pools`` (created empty), then apply ``entries`` in order."""
+        for pool in new_pools:
+            if pool.key in self.pools:
+                raise BillingError(
+                    BillingErrorCode.INVALID_LEDGER_ENTRY, f"pool {pool.key!r} already exists"
+                )
+            self.pools[pool.key] = pool
+            self.seq = max(self.seq, pool.seq + 1)
+        for item in entries:
+            if item.pool_key not in self.pools:
+                raise BillingError(
+                    BillingErrorCode.INVALID_LEDGER_ENTRY, f"no pool {item.pool_key!r} for entry"
+                )
+            self.pools[item.pool_key] = apply(self.pools[item.pool_key], item)
+            self.entries.append(item)

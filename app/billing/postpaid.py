@@ -114,6 +114,21 @@ def surcharge_line(
     )
 
 
+def true_up_line(
+    commitment: Commitment, window: Period, pool: Pool, amount: Decimal
+) -> InvoiceLine:
+    """The ``TRUE_UP`` line billing a window's shortfall (never drawn down)."""
+    return InvoiceLine(
+        type=LineType.TRUE_UP,
+        amount=amount,
+        description=f"true-up of commitment {commitment.key}, window {window.number}",
+        service_period=window.span,
+        commitment_key=commitment.key,
+        pool_key=pool.key,
+        window_index=window.index,
+    )
+
+
 def close_window(
     commitment: Commitment,
     window: Period,
@@ -136,15 +151,7 @@ def close_window(
     entries = [entry(pool, EntryKind.EXPIRE, shortfall, on, note="window end")]
     if not commitment.true_up:
         return WindowClose(entries=tuple(entries), expired=shortfall)
-    line = InvoiceLine(
-        type=LineType.TRUE_UP,
-        amount=shortfall,
-        description=f"true-up of commitment {commitment.key}, window {window.number}",
-        service_period=window.span,
-        commitment_key=commitment.key,
-        pool_key=pool.key,
-        window_index=window.index,
-    )
+    line = true_up_line(commitment, window, pool, shortfall)
     rolled = rollover_amount(commitment, shortfall, currency) if next_window else ZERO
     new_pools: tuple[Pool, ...] = ()
     if rolled > 0 and next_window is not None:

@@ -1,0 +1,129 @@
+"""The end of a commitment window (SPEC §6, §8; §9 step 5).
+
+For every window that ends with the billing period being closed: measure it, let its money
+settlement (prepaid expiry / rollover, postpaid true-up / rollover credit) move its pool, and bill
+each penalty on a shortfall as a ``PENALTY`` line. Penalties are never drawn down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app.billing.calendar import Period, commitment_windows
+from app.billing.charges import Charge, UsageTotal
+from app.billing.credit import WindowClose
+from app.billing.invoice import InvoiceLine
+from app.billing.ledger import Book
+from app.billing.measures import Measurement, measure
+from app.billing.money import round_money
+from app.billing.penalties import penalty_amount
+from app.billing.settlement import settlement_for
+from app.billing.terms import Commitment, ContractTerms, DateRange, LineType
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """A commitment window that ended with the period: what it measured and what it billed.
+
+    ``penalties`` holds each of the commitment's penalties, rounded, in their order (0 if none);
+    ``true_up``, ``rolled_over`` and ``expired`` are what its money pool did (0 without one).
+    """
+
+    commitment_key: str
+    window: Period
+    measurement: Measurement
+    true_up: Decimal
+    penalties: tuple[Decimal, ...]
+    rolled_over: Decimal
+    expired: Decimal
+
+
+def ending_windows(commitment: Commitment, span: DateRange) -> list[tuple[Period, Period | None]]:
+    """The commitment's windows ending inside ``span`` (ends are exclusive), each with the next
+    window of the commitment's term (``None`` for the last: nothing rolls past the term)."""
+    windows = commitment_windows(commitment)
+    return [
+        (w, windows[i + 1] if i + 1 < len(windows) else None)
+        for i, w in enumerate(windows)
+        if span.start < w.span.end <= span.end
+    ]
+
+
+def window_charges_total(span: DateRange, charges: Iterable[Charge]) -> Decimal:
+    """*B* of a CHARGE penalty: every drawable charge whose service period lies in the window
+    (the same rule as a SPEND measure), at its rated amount, before any drawdown."""
+    return sum(
+        (
+            c.amount
+            for c in charges
+            if span.start <= c.service_period.start and c.service_period.end <= span.end
+        ),
+        ZERO,
+    )
+
+
+def penalty_lines(
+    commitment: Commitment, window: Period, m: Measurement, total: Decimal, currency: str
+) -> tuple[tuple[Decimal, ...], list[InvoiceLine]]:
+    """Each penalty's rounded amount, and a ``PENALTY`` line for each that is not zero."""
+    amounts = tuple(
+        round_money(penalty_amount(p, m, total), currency) for p in commitment.penalties
+    )
+    lines = [
+        InvoiceLine(
+            type=LineType.PENALTY,
+            amount=amount,
+            description=f"{p.kind.value.lower()} penalty on commitment {commitment.key}, "
+            f"window {window.number}: shortfall {m.shortfall}",
+            service_period=window.span,
+            commitment_key=commitment.key,
+            window_index=window.index,
+        )
+        for p, amount in zip(commitment.penalties, amounts, strict=True)
+        if amount != 0
+    ]
+    return amounts, lines
+
+
+def settle_window(
+    terms: ContractTerms,
+    commitment: Commitment,
+    windows: tuple[Period, Period | None],
+    *,
+    usage: Sequence[UsageTotal],
+    charges: Sequence[Charge],
+    on: date,
+    book: Book,
+) -> tuple[WindowResult, list[InvoiceLine]]:
+    """Settle one ending window: its money pool (posted to ``book``), then its penalties.
+
+    ``charges`` are every drawable charge known (earlier periods' and this one's); ``windows`` is
+    the ending window and the next one.
+    """
+    window, next_window = windows
+    m = measure(
+        commitment,
+        window,
+        usage=usage,
+        service_lines=terms.service_lines,
+        charges=charges,
+        currency=terms.currency,
+    )
+    settlement = settlement_for(commitment)
+    done = WindowClose()
+    if settlement is not None:
+        done = settlement.close_window(
+            commitment, window, next_window, book.pools, on, book.seq, terms.currency
+        )
+        book.post(done.entries, done.new_pools)
+    total = window_charges_total(window.span, charges)
+    amounts, lines = penalty_lines(commitment, window, m, total, terms.currency)
+    result = WindowResult(
+        commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired
+    )
+    return result, [*done.lines, *lines]
