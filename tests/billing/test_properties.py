@@ -147,6 +147,18 @@ def test_every_close_conserves_money_and_the_ledger_adds_up(
         for key, balance in before.items():
             assert sum((d.amount for d in result.draws if d.pool_key == key), D(0)) <= balance
     check_ledger(run)
+    check_true_ups(terms, run)
+
+
+def check_true_ups(terms: ContractTerms, run: Run) -> None:
+    """A postpaid TRUE_UP is exactly the window's measured shortfall."""
+    postpaid = {
+        c.key for c in terms.commitments if c.payment is PaymentTiming.POSTPAID and c.true_up
+    }
+    for result in run.results:
+        for window in result.windows:
+            if window.commitment_key in postpaid:
+                assert window.true_up == window.measurement.shortfall
 
 
 @EXAMPLES
