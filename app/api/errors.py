@@ -11,7 +11,13 @@ import strawberry
 from tortoise.exceptions import IntegrityError
 
 from app.billing.errors import BillingError
-from app.services.errors import ERROR_CODE_DESCRIPTIONS, ErrorCode, InvalidInput, UserError, from_billing
+from app.services.errors import (
+    ERROR_CODE_DESCRIPTIONS,
+    ErrorCode,
+    InvalidInput,
+    UserError,
+    from_billing,
+)
 
 log = logging.getLogger(__name__)
 P = TypeVar("P")

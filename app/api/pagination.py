@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from tortoise.models import Model
 
 from app.db import repo
-from graphql import GraphQLError
 
 N = TypeVar("N")
 MAX_PAGE = 100

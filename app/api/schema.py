@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-
-from app.api.args import NodeId, NodeIds
 from strawberry import relay
 from strawberry.extensions import (
     MaskErrors,
@@ -16,6 +14,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import Info
 
+from app.api.args import NodeId, NodeIds
 from app.api.balances.mutations import BalanceMutations
 from app.api.catalog.mutations import CatalogMutations
 from app.api.catalog.queries import CatalogQueries

@@ -9,8 +9,6 @@ from app.db.models import Account, Balance, Contract
 from app.services.checks import name_problem, require
 from app.services.errors import ErrorCode, InvalidInput, fail
 
-_UNSET = object()
-
 
 @dataclass(frozen=True)
 class AccountSpec:

@@ -13,7 +13,7 @@ from app.billing.terms import ChargeType, ProductKind
 from app.db.models import Account, Balance, BalanceProduct
 from app.services.checks import require
 from app.services.contract_parts import Problems
-from app.services.errors import ErrorCode, UserError
+from app.services.errors import ErrorCode, InvalidInput, UserError
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ async def create_balance(org_id: int, spec: BalanceSpec) -> Balance:
     problems = Problems()
     try:
         await require(Account, org_id, spec.account_id, "input.accountId")
-    except Exception as exc:  # InvalidInput
-        problems.errors.extend(getattr(exc, "errors", []))
+    except InvalidInput as exc:
+        problems.errors.extend(exc.errors)
     if not spec.name.strip():
         problems.add(UserError(ErrorCode.INVALID_INPUT, "must not be blank", "input.name"))
     if not is_known_currency(spec.currency):

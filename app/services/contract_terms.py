@@ -3,32 +3,46 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
-from decimal import Decimal
 
 from app.billing.terms import (
     ChargeType,
-    Commitment as CoreCommitment,
     CommitmentType,
     ContractTerms,
     DateRange,
     DrawdownOrder,
     FeeBilling,
-    FeeDate as CoreFeeDate,
     FeeSchedule,
     Frequency,
     PaymentTiming,
-    Penalty as CorePenalty,
     PenaltyKind,
-    PenaltyTier as CorePenaltyTier,
-    Price as CorePrice,
-    PriceTier as CorePriceTier,
     PricingModel,
     ProductKind,
-    RampStep as CoreRampStep,
-    ServiceLine as CoreServiceLine,
     TierBasis,
     TierMode,
+)
+from app.billing.terms import (
+    Commitment as CoreCommitment,
+)
+from app.billing.terms import (
+    FeeDate as CoreFeeDate,
+)
+from app.billing.terms import (
+    Penalty as CorePenalty,
+)
+from app.billing.terms import (
+    PenaltyTier as CorePenaltyTier,
+)
+from app.billing.terms import (
+    Price as CorePrice,
+)
+from app.billing.terms import (
+    PriceTier as CorePriceTier,
+)
+from app.billing.terms import (
+    RampStep as CoreRampStep,
+)
+from app.billing.terms import (
+    ServiceLine as CoreServiceLine,
 )
 from app.db import repo
 from app.db.models import (
@@ -154,11 +168,3 @@ async def load_terms(org_id: int, contract: Contract) -> ContractTerms:
         ),
         drawdown_order=DrawdownOrder(account.drawdown_order or org.drawdown_order),
     )
-
-
-def zero_if_none(value: Decimal | None) -> Decimal:
-    return value if value is not None else Decimal(0)
-
-
-def clamp_date(value: date | None, default: date) -> date:
-    return value if value is not None else default

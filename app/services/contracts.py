@@ -27,7 +27,13 @@ from app.services.contract_parts import (
 )
 from app.services.contract_terms import load_terms
 from app.services.errors import ErrorCode, InvalidInput, UserError, fail, from_billing
-from app.services.specs import CommitmentSpec, ContractPatch, ContractSpec, PriceSpec, ServiceLineSpec
+from app.services.specs import (
+    CommitmentSpec,
+    ContractPatch,
+    ContractSpec,
+    PriceSpec,
+    ServiceLineSpec,
+)
 
 T = TypeVar("T")
 DRAFT, ACTIVE, CANCELLED = "DRAFT", "ACTIVE", "CANCELLED"
@@ -134,14 +140,11 @@ async def update_contract(org_id: int, contract_id: int, patch: ContractPatch) -
 
 
 async def delete_contract(org_id: int, contract_id: int) -> None:
-    async def change(contract: Contract) -> None:
-        await contract.delete()
-
     async with in_transaction():
         contract = await require(Contract, org_id, contract_id, "id", for_update=True)
         if contract.status not in (DRAFT, CANCELLED):
             raise fail(ErrorCode.CONTRACT_NOT_DRAFT, f"the contract is {contract.status}; it cannot be deleted", "id")
-        await change(contract)
+        await contract.delete()
 
 
 async def cancel_contract(org_id: int, contract_id: int) -> Contract:
@@ -201,7 +204,7 @@ async def update_commitment(org_id: int, commitment_id: int, spec: CommitmentSpe
     return await edit_draft(org_id, row.contract_id, lambda c: write_commitment(org_id, c, spec, row), "id")
 
 
-async def delete_part(org_id: int, model: type[Price] | type[ServiceLine] | type[Commitment], pk: int) -> None:
+async def delete_part(org_id: int, model: type[Price | ServiceLine | Commitment], pk: int) -> None:
     """Delete a price, service line or commitment of a draft contract."""
     row = await require(model, org_id, pk, "id")
 

@@ -11,7 +11,6 @@ from enum import Enum
 
 from app.billing.errors import BillingError, BillingErrorCode
 
-
 SERVICE_CODES: tuple[str, ...] = (
     "NOT_FOUND",
     "INVALID_ID",

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from app.api import ids
-from app.api.args import First
 from app.api.balances.types import Balance
 from app.api.context import org_of
 from app.api.enums import ChargeType

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-
-from app.api.args import After, First
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.catalog.types import Product
 from app.api.context import org_of
 from app.api.enums import ProductKind

@@ -10,7 +10,12 @@ from strawberry.types import Info
 from app.api import ids
 from app.api.args import ContractId, NodeId
 from app.api.context import org_of
-from app.api.contracts.inputs import CreateContractInput, PriceInput, ServiceLineInput, UpdateContractInput
+from app.api.contracts.inputs import (
+    CreateContractInput,
+    PriceInput,
+    ServiceLineInput,
+    UpdateContractInput,
+)
 from app.api.contracts.types import Contract, Price, ServiceLine
 from app.api.errors import UserErrorType, run
 from app.api.tenancy.mutations import DeletePayload, deleted

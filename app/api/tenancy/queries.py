@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import strawberry
-
-from app.api.args import After, First
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.context import org_of
 from app.api.pagination import Connection, paginate
 from app.api.tenancy.types import Account, Organization

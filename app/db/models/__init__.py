@@ -22,6 +22,7 @@ __all__ = [
     "CommitmentProduct",
     "Contract",
     "FeeDate",
+    "Organization",
     "PackageItem",
     "Penalty",
     "PenaltyTier",
@@ -30,5 +31,4 @@ __all__ = [
     "Product",
     "RampStep",
     "ServiceLine",
-    "Organization",
 ]
