@@ -19,7 +19,7 @@ from decimal import Decimal
 from app.billing import postpaid
 from app.billing.calendar import Period, billing_periods, commitment_windows, period_containing
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
-from app.billing.drawdown import Draw, draw_down, drawn_per_charge
+from app.billing.drawdown import Draw, check_unique_charges, draw_down, drawn_per_charge
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.fees import fee_lines_for_period
 from app.billing.invoice import Invoice, InvoiceLine, order_lines
@@ -183,6 +183,7 @@ def close_period(inp: CloseInput) -> CloseResult:
     terms, period = inp.terms, inp.period
     check_period(terms, period)
     charges = rate_period(terms, period, period_usage(inp.usage, period.span), inp.one_time)
+    check_unique_charges(charges)
     book = Book(inp.pools)
     fees = [
         line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)

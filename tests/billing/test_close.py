@@ -156,3 +156,14 @@ def test_a_jpy_contract_closes_in_whole_yen() -> None:
         (LineType.DRAWDOWN, D(-1000)),
     ]
     assert all(ln.amount == ln.amount.quantize(D(1)) for ln in result.lines)
+
+
+def test_two_one_time_charges_with_one_key_are_refused() -> None:
+    terms = contract()
+    twice = (
+        OneTimeCharge("k", "x", D(1), date(2025, 1, 2)),
+        OneTimeCharge("k", "x", D(2), date(2025, 1, 3)),
+    )
+    with pytest.raises(BillingError) as error:
+        close_period(CloseInput(terms, billing_periods(terms)[0], one_time=twice))
+    assert error.value.code is BillingErrorCode.INVALID_AMOUNT
