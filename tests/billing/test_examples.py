@@ -16,7 +16,6 @@ from money_builders import (
     price,
     ramp,
     simulate,
-    start,
     total,
 )
 
@@ -182,5 +181,3 @@ def test_6_balance_first_draws_balance_before_commitment_in_that_order() -> None
         ("bal", D(-500)),
         ("prepaid:pre:0", D(-300)),
     ]
-    run = start(contract(prepaid("x", "1", months(1)), term=months(1)))
-    assert run.pools[0].seq == 100
