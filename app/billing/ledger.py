@@ -11,7 +11,7 @@ Signs: ``ISSUE``, ``ROLLOVER_IN`` and ``CREDIT_BACK`` add (≥ 0); ``CONSUME``, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -199,11 +199,6 @@ def issue(pool: Pool, amount: Decimal, on: date, note: str = "") -> tuple[Pool, 
 def next_seq(pools: Iterable[Pool]) -> int:
     """The creation order for the next new pool: one past the highest ``seq`` seen."""
     return max((pool.seq for pool in pools), default=-1) + 1
-
-
-def open_pools(pools: Mapping[str, Pool]) -> tuple[Pool, ...]:
-    """The pools of a key index that still hold something, in canonical order."""
-    return sort_pools(p for p in pools.values() if p.balance > 0)
 
 
 class Book:
