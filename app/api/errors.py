@@ -33,7 +33,7 @@ ErrorCodeEnum = strawberry.enum(
 @strawberry.type(name="UserError", description="A problem with the input; nothing was written.")
 class UserErrorType:
     code: ErrorCodeEnum = strawberry.field(description="Stable machine-readable code.")  # type: ignore[valid-type]
-    field: str | None = strawberry.field(description="Path of the offending input field, e.g. input.rampSteps[1].fromWindow.")
+    field: str | None = strawberry.field(description="Dotted path of the offending input field, e.g. input.commitments.0.rampSteps.")
     message: str = strawberry.field(description="Human-readable explanation.")
 
     @classmethod

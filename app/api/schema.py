@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     MaskErrors,
@@ -40,7 +41,9 @@ class Query(TenancyQueries, CatalogQueries, ContractQueries):
     @strawberry.field(description=f"Several objects by global id (at most {MAX_NODES}); null where not found.")
     async def nodes(self, info: Info, ids: NodeIds) -> list[relay.Node | None]:
         org_of(info)
-        return await resolve_nodes(info, list(ids[:MAX_NODES]))
+        if len(ids) > MAX_NODES:
+            raise GraphQLError(f"at most {MAX_NODES} ids per request", extensions={"code": "INVALID_INPUT"})
+        return await resolve_nodes(info, list(ids))
 
 
 @strawberry.type(description="Create and edit the objects of your organization. Errors come back as userErrors.")

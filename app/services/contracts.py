@@ -36,6 +36,23 @@ from app.services.specs import (
 )
 
 T = TypeVar("T")
+
+# The billing core names a few fields by what they are; the API's inputs name them by how they are
+# sent. Only the last segment of a path is translated.
+_INPUT_NAMES = {
+    "usageClass": "usageClassId",
+    "service": "serviceId",
+    "package": "packageId",
+    "eligibleProducts": "eligibleProductIds",
+    "fees": "amountFirstBill",
+    "product": "productId",
+}
+
+
+def _input_field(path: str) -> str:
+    head, _, last = path.rpartition(".")
+    last = _INPUT_NAMES.get(last, last)
+    return f"{head}.{last}" if head else last
 DRAFT, ACTIVE, CANCELLED = "DRAFT", "ACTIVE", "CANCELLED"
 
 
@@ -57,11 +74,11 @@ async def _validate_draft(org_id: int, contract: Contract, focus: str | None = N
     terms = await load_terms(org_id, contract)
     errors = []
     for error in contract_errors(terms):
-        field = error.field or ""
+        field = _input_field(error.field or "")
         if focus and field.startswith(focus):
             errors.append(from_billing(BillingError(error.code, error.message, field[len(focus):] or None), "input"))
         else:
-            errors.append(from_billing(error, "input"))
+            errors.append(from_billing(BillingError(error.code, error.message, field or None), "input"))
     if errors:
         raise InvalidInput(errors)
 

@@ -378,9 +378,6 @@ async def test_pagination_edge_arguments(db: str) -> None:
     assert hundred["nodes"] == [{"id": cid}] * 100
 
 
-@pytest.mark.xfail(reason="BUG: nodes(ids) with more than 100 ids silently answers only the first 100 "
-                          "(app/api/schema.py: ids[:MAX_NODES]) instead of refusing the request like first > 100; "
-                          "the answer no longer lines up with the ids sent", strict=True)
 async def test_nodes_with_more_than_100_ids_is_an_error(db: str) -> None:
     org = await new_org()
     acc = await account(org)

@@ -64,7 +64,6 @@ def price_tiers(tiers: list[dict[str, Any]]) -> Mutate:
     return set_(lambda c: c["prices"][0], tiers=tiers)
 
 
-FIELD_NAME_BUG = pytest.mark.xfail(reason='BUG: the billing core names commitment fields by its own attribute names (usageClass, package, fees); app/services/contracts.py::_validate_draft only prefixes them with "input." so the userError field is not a GraphQL input field (should be usageClassId / packageId / amountFirstBill)', strict=True)
 
 # Cases whose defaulted parts (lines/commitments ending at the contract's end) report the same problem too.
 CASCADES = {"end-before-start"}
@@ -103,12 +102,12 @@ CASES: list[Any] = [
      "INVALID_FEE_SCHEDULE", "input.commitments.1.feeDates"),
     pytest.param("first-bill-plus-prepaid-above-total",
                  set_(prepaid, amountPrepaid="1000", amountFirstBill="300", feeDates=[]),
-                 "INVALID_FEE_SCHEDULE", "input.commitments.1.amountFirstBill", marks=FIELD_NAME_BUG),
+                 "INVALID_FEE_SCHEDULE", "input.commitments.1.amountFirstBill"),
     pytest.param("usage-without-usage-class", add_commitment(type="USAGE"),
-                 "INVALID_COMMITMENT", "input.commitments.2.usageClassId", marks=FIELD_NAME_BUG),
+                 "INVALID_COMMITMENT", "input.commitments.2.usageClassId"),
     pytest.param("package-service-without-package",
                  add_commitment(type="PACKAGE_SERVICE", serviceId="@sim", packageFrequency="MONTHLY"),
-                 "INVALID_COMMITMENT", "input.commitments.2.packageId", marks=FIELD_NAME_BUG),
+                 "INVALID_COMMITMENT", "input.commitments.2.packageId"),
     ("spend-without-payment", set_(spend, payment=None), "INVALID_COMMITMENT", "input.commitments.0.payment"),
     ("usage-class-is-a-service", add_commitment(type="USAGE", usageClassId="@sim"),
      "WRONG_PRODUCT_KIND", "input.commitments.2.usageClassId"),
