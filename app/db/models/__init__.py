@@ -11,9 +11,23 @@ from app.db.models.commitments import (
     RampStep,
 )
 from app.db.models.contracts import Contract, Price, PriceTier, ServiceLine
+from app.db.models.invoices import Invoice, InvoiceLine, PeriodUsage, RatedCharge
+from app.db.models.ledger import CreditPool, LedgerEntry
+from app.db.models.lifecycle import BillingPeriod, CommitmentWindow
+from app.db.models.usage import OneTimeCharge, UsageEvent
 from app.db.models.tenancy import Account, ApiKey, Organization
 
 __all__ = [
+    "BillingPeriod",
+    "CommitmentWindow",
+    "CreditPool",
+    "Invoice",
+    "InvoiceLine",
+    "LedgerEntry",
+    "OneTimeCharge",
+    "PeriodUsage",
+    "RatedCharge",
+    "UsageEvent",
     "Account",
     "ApiKey",
     "Balance",

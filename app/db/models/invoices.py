@@ -1,0 +1,87 @@
+"""Invoices (final and immutable once written) and what a close keeps for later windows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+
+from app.db.models.base import TenantModel, decimal_field
+
+
+class Invoice(TenantModel):
+    """The result of closing one billing period of one contract. One per period (unique)."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
+    billing_period: Any = fields.OneToOneField(
+        "models.BillingPeriod", related_name=False, on_delete=fields.RESTRICT
+    )
+    number = fields.CharField(max_length=50)
+    currency = fields.CharField(max_length=3)
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    charges_subtotal = decimal_field()
+    drawdown_total = decimal_field()
+    total = decimal_field()
+
+    class Meta:
+        table = "invoice"
+
+
+class InvoiceLine(TenantModel):
+    """One line of an invoice: a charge, fee, surcharge, true-up, penalty or drawdown."""
+
+    invoice: Any = fields.ForeignKeyField("models.Invoice", related_name=False, on_delete=fields.RESTRICT)
+    position = fields.IntField()
+    type = fields.CharField(max_length=20)
+    amount = decimal_field()
+    description = fields.CharField(max_length=300, default="")
+    product = fields.CharField(max_length=100, null=True)
+    quantity = decimal_field(null=True)
+    unit_amount = decimal_field(null=True)
+    service_start = fields.DateField()
+    service_end = fields.DateField()
+    charge_key = fields.CharField(max_length=200, null=True)
+    commitment: Any = fields.ForeignKeyField(
+        "models.Commitment", related_name=False, on_delete=fields.RESTRICT, null=True
+    )
+    pool: Any = fields.ForeignKeyField("models.CreditPool", related_name=False, on_delete=fields.RESTRICT, null=True)
+    window_number = fields.IntField(null=True)
+
+    class Meta:
+        table = "invoice_line"
+
+
+class RatedCharge(TenantModel):
+    """A drawable charge as rated by a close, kept for the windows that span later periods."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
+    billing_period: Any = fields.ForeignKeyField(
+        "models.BillingPeriod", related_name=False, on_delete=fields.RESTRICT
+    )
+    key = fields.CharField(max_length=200)
+    type = fields.CharField(max_length=20)
+    product = fields.CharField(max_length=100)
+    amount = decimal_field()
+    service_start = fields.DateField()
+    service_end = fields.DateField()
+    quantity = decimal_field(null=True)
+    unit_amount = decimal_field(null=True)
+    seq = fields.IntField(default=0)
+
+    class Meta:
+        table = "rated_charge"
+
+
+class PeriodUsage(TenantModel):
+    """Total usage of one usage class in one closed billing period (frozen: late data is refused)."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
+    billing_period: Any = fields.ForeignKeyField(
+        "models.BillingPeriod", related_name=False, on_delete=fields.RESTRICT
+    )
+    usage_class = fields.CharField(max_length=100)
+    quantity = decimal_field()
+
+    class Meta:
+        table = "period_usage"

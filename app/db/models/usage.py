@@ -1,0 +1,42 @@
+"""Usage events and one-time charges: what feeds a period's rating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+
+from app.db.models.base import TenantModel, decimal_field
+
+
+class UsageEvent(TenantModel):
+    """One metered event. day is the UTC day of occurred_at, the key of period aggregates."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
+    usage_class: Any = fields.ForeignKeyField("models.Product", related_name=False, on_delete=fields.RESTRICT)
+    quantity = decimal_field()
+    occurred_at = fields.DatetimeField()
+    day = fields.DateField()
+    idempotency_key = fields.CharField(max_length=200)
+    connection_id = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "usage_event"
+        unique_together = (("organization", "idempotency_key"),)
+        indexes = (Index(fields=("contract", "day", "usage_class")),)
+
+
+class OneTimeCharge(TenantModel):
+    """A one-time charge posted through the API, billed in the period holding service_date."""
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
+    product: Any = fields.ForeignKeyField("models.Product", related_name=False, on_delete=fields.RESTRICT)
+    amount = decimal_field()
+    service_date = fields.DateField()
+    description = fields.CharField(max_length=200, default="")
+    idempotency_key = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "one_time_charge"
+        unique_together = (("organization", "idempotency_key"),)
