@@ -199,7 +199,7 @@ class Migration(migrations.Migration):
                 ('idempotency_key', fields.CharField(max_length=200)),
                 ('connection_id', fields.CharField(null=True, max_length=200)),
             ],
-            options={'table': 'usage_event', 'app': 'models', 'unique_together': (('organization', 'idempotency_key'),), 'indexes': [Index(fields=['contract', 'day', 'usage_class'])], 'pk_attr': 'id', 'table_description': 'One metered event. day is the UTC day of occurred_at, the key of period aggregates.'},
+            options={'table': 'usage_event', 'app': 'models', 'unique_together': (('organization', 'idempotency_key'),), 'indexes': [Index(fields=['contract_id', 'day', 'usage_class_id'])], 'pk_attr': 'id', 'table_description': 'One metered event. day is the UTC day of occurred_at, the key of period aggregates.'},
             bases=['TenantModel'],
         ),
     ]

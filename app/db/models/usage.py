@@ -24,7 +24,7 @@ class UsageEvent(TenantModel):
     class Meta:
         table = "usage_event"
         unique_together = (("organization", "idempotency_key"),)
-        indexes = (Index(fields=("contract", "day", "usage_class")),)
+        indexes = (Index(fields=("contract_id", "day", "usage_class_id")),)
 
 
 class OneTimeCharge(TenantModel):
