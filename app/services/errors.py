@@ -20,6 +20,15 @@ SERVICE_CODES: tuple[str, ...] = (
     "CONTRACT_NOT_DRAFT",
     "IN_USE",
     "INTERNAL_ERROR",
+    "CONTRACT_NOT_ACTIVE",
+    "NO_OPEN_PERIOD",
+    "EARLIER_PERIOD_OPEN",
+    "PERIOD_CLOSED",
+    "NOT_CONSUMED",
+    "POOL_CLOSED",
+    "NO_MATCHING_CONTRACT",
+    "AMBIGUOUS_CONTRACT",
+    "INVALID_TIMESTAMP",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -59,6 +68,15 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "CONTRACT_NOT_DRAFT": "Only draft contracts can be edited or deleted.",
     "IN_USE": "The object is referenced by others and cannot be deleted.",
     "INTERNAL_ERROR": "An unexpected error; nothing was written.",
+    "CONTRACT_NOT_ACTIVE": "The contract is not ACTIVE (draft, cancelled or ended) for this operation.",
+    "NO_OPEN_PERIOD": "Every billing period of the contract is already closed.",
+    "EARLIER_PERIOD_OPEN": "Billing periods close in order: an earlier period is still open.",
+    "PERIOD_CLOSED": "The date falls in a billing period that is already closed.",
+    "NOT_CONSUMED": "Only CONSUME ledger entries can be credited back, up to what they consumed.",
+    "POOL_CLOSED": "The pool has expired or rolled over: nothing can be credited back to it.",
+    "NO_MATCHING_CONTRACT": "No active contract of the account holds the date and prices or commits on the usage class (or the named contract does not).",
+    "AMBIGUOUS_CONTRACT": "More than one active contract of the account matches the event: name the contract.",
+    "INVALID_TIMESTAMP": "Not an ISO 8601 date-time (one without a UTC offset is taken as UTC).",
 }
 
 

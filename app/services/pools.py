@@ -1,0 +1,80 @@
+"""Credit pools and ledger entries: mapping between the billing core and their rows.
+
+The ledger is append-only: entries are only ever inserted. A pool's ``balance`` column caches the
+sum of its entries and is rewritten in the same transaction as the entries that change it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from app.billing.ledger import EntryKind
+from app.billing.ledger import LedgerEntry as CoreEntry
+from app.billing.ledger import Pool, PoolKind
+from app.billing.terms import ChargeType, DateRange
+from app.db.models import CreditPool, LedgerEntry
+
+
+def core_pool(row: CreditPool) -> Pool:
+    """A pool row as the billing core sees it."""
+    return Pool(
+        key=row.key,
+        kind=PoolKind(row.kind),
+        valid=DateRange(row.valid_start, row.valid_end),
+        balance=row.balance,
+        priority=row.priority,
+        eligible_charge_types=frozenset(ChargeType(t) for t in row.eligible_charge_types),
+        eligible_products=frozenset(row.eligible_products),
+        commitment_key=str(row.commitment_id) if row.commitment_id else None,
+        window_index=row.window_number - 1 if row.window_number else None,
+        rolled_over=row.rolled_over,
+        seq=row.seq,
+    )
+
+
+async def create_pools(
+    org_id: int, account_id: int, contract_id: int | None, currency: str, pools: Iterable[Pool],
+    balance_source_id: int | None = None,
+) -> dict[str, CreditPool]:
+    """Insert rows for new core pools (balance 0: their ISSUE entries fill them)."""
+    rows = {}
+    for pool in pools:
+        rows[pool.key] = await CreditPool.create(
+            organization_id=org_id, account_id=account_id, contract_id=contract_id,
+            commitment_id=int(pool.commitment_key) if pool.commitment_key else None,
+            balance_source_id=balance_source_id, key=pool.key, kind=pool.kind.value, currency=currency,
+            valid_start=pool.valid.start, valid_end=pool.valid.end, priority=pool.priority,
+            eligible_charge_types=sorted(t.value for t in pool.eligible_charge_types),
+            eligible_products=sorted(pool.eligible_products),
+            window_number=pool.window_index + 1 if pool.window_index is not None else None,
+            rolled_over=pool.rolled_over, seq=pool.seq, balance=0,
+        )
+    return rows
+
+
+async def append_entries(
+    org_id: int, rows: dict[str, CreditPool], entries: Sequence[CoreEntry], *, invoice_id: int | None = None,
+    credited_entry_id: int | None = None,
+) -> list[LedgerEntry]:
+    """Insert ``entries`` (in order) and refresh the cached balance of every pool they touch."""
+    created = [
+        LedgerEntry(
+            organization_id=org_id, pool_id=rows[e.pool_key].id, kind=e.kind.value, amount=e.amount,
+            on_date=e.on, charge_key=e.charge_key, note=e.note[:200], invoice_id=invoice_id,
+            credited_entry_id=credited_entry_id,
+        )
+        for e in entries
+    ]
+    await LedgerEntry.bulk_create(created)
+    touched = {e.pool_key for e in entries}
+    for key in touched:
+        row = rows[key]
+        row.balance = row.balance + sum((e.amount for e in entries if e.pool_key == key), Decimal(0))
+        await row.save(update_fields=["balance"])
+    return created
+
+
+def is_closed_pool(entries: Iterable[LedgerEntry]) -> bool:
+    """True once a pool has expired or rolled over (nothing can be credited back to it)."""
+    return any(e.kind in (EntryKind.EXPIRE.value, EntryKind.ROLLOVER_OUT.value) for e in entries)
