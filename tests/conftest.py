@@ -17,6 +17,7 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.contrib.test import truncate_all_models
 
+from app.db.aggregates import ensure_sqlite_functions
 from app.db.config import set_decimal_precision, tortoise_config
 
 set_decimal_precision()
@@ -39,6 +40,7 @@ async def database() -> AsyncIterator[str]:
     await Tortoise.init(config=tortoise_config(url), _create_db=url.startswith(("postgres", "asyncpg")),
                         _enable_global_fallback=True)
     await Tortoise.generate_schemas(safe=False)
+    await ensure_sqlite_functions()
     try:
         yield url
     finally:

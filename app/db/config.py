@@ -7,6 +7,8 @@ from typing import Any
 
 from tortoise import Tortoise
 
+from app.db.aggregates import ensure_sqlite_functions
+
 MODELS_MODULES = ["app.db.models"]
 MIGRATIONS_MODULE = "app.db.migrations"
 DECIMAL_PRECISION = 38
@@ -42,6 +44,7 @@ async def init_db(database_url: str) -> None:
     """
     set_decimal_precision()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await ensure_sqlite_functions()  # exact decimal_sum on SQLite (its SUM is floating point)
 
 
 async def close_db() -> None:

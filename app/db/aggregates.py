@@ -1,0 +1,147 @@
+"""Exact sums of usage quantities in the database, on PostgreSQL and on SQLite.
+
+PostgreSQL's ``SUM`` over ``numeric`` is exact. SQLite stores Tortoise's DecimalField as text and its
+``SUM`` runs in floating point (3 × 12345678901234.123456789 comes back as …702.3671875), so on
+SQLite the sums use ``decimal_sum``, an exact aggregate registered on the connection by
+``ensure_sqlite_functions``. Raw events never travel to Python: one statement returns the totals.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+CONNECTION = "default"
+_MARKER = "_billing_sqlite_functions"
+# Wide enough for any sum of NUMERIC(32, 12) values the service can hold: nothing is ever rounded.
+_EXACT = decimal.Context(prec=100, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+class DecimalSum:
+    """SQLite aggregate ``decimal_sum(x)``: the exact decimal sum of x as text, NULL over no rows.
+
+    It runs on aiosqlite's thread, whose decimal context is not the application's: every operation
+    uses an explicit, wide context.
+    """
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        amount = Decimal(str(value))
+        self.total = amount if self.total is None else _EXACT.add(self.total, amount)
+
+    def finalize(self) -> str | None:
+        return None if self.total is None else str(self.total)
+
+
+def client(conn: BaseDBAsyncClient | None = None) -> BaseDBAsyncClient:
+    """The given client, else the current one (a transaction's when inside ``in_transaction``)."""
+    return conn if conn is not None else connections.get(CONNECTION)
+
+
+def dialect(conn: BaseDBAsyncClient | None = None) -> str:
+    """``postgres`` or ``sqlite``."""
+    return str(client(conn).capabilities.dialect)
+
+
+async def ensure_sqlite_functions(conn: BaseDBAsyncClient | None = None) -> None:
+    """Register ``decimal_sum`` on the SQLite connection; a no-op on PostgreSQL.
+
+    Safe to call any number of times: the aiosqlite connection is marked once registered. Tortoise's
+    SQLite client holds one connection and re-creates it lazily after a close, so callers of the
+    aggregate queries call this first (it costs no round trip once registered).
+    """
+    db = client(conn)
+    if db.capabilities.dialect != "sqlite":
+        return
+    async with db.acquire_connection() as raw:
+        if getattr(raw, _MARKER, False):
+            return
+        await raw._execute(raw._conn.create_aggregate, "decimal_sum", 1, DecimalSum)
+        setattr(raw, _MARKER, True)
+
+
+def exact(value: Any) -> Decimal:
+    """A database total as an exact Decimal without trailing zeros or exponent notation."""
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    normalized = _EXACT.normalize(amount)
+    exponent = normalized.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return normalized.quantize(Decimal(1), context=_EXACT)
+    return normalized
+
+
+class _Sql:
+    """Placeholders and the exact sum for one dialect."""
+
+    def __init__(self, dialect_name: str) -> None:
+        self.postgres = dialect_name == "postgres"
+        self.values: list[Any] = []
+
+    def param(self, value: Any, cast: str | None = None) -> str:
+        self.values.append(value)
+        if not self.postgres:
+            return "?"
+        return f"${len(self.values)}::{cast}" if cast else f"${len(self.values)}"
+
+    def total(self, column: str) -> str:
+        return f"SUM({column})" if self.postgres else f"decimal_sum({column})"
+
+
+async def usage_totals(org_id: int, contract_id: int, start: date, end: date) -> dict[int, Decimal]:
+    """usage_class_id → exact total quantity of the contract's events on days [start, end)."""
+    db = client()
+    await ensure_sqlite_functions(db)
+    q = _Sql(db.capabilities.dialect)
+    sql = (
+        f"SELECT usage_class_id, {q.total('quantity')} AS total FROM usage_event"
+        f" WHERE organization_id = {q.param(org_id)} AND contract_id = {q.param(contract_id)}"
+        f" AND day >= {q.param(start)} AND day < {q.param(end)}"
+        " GROUP BY usage_class_id"
+    )
+    _, rows = await db.execute_query(sql, q.values)
+    return {int(r["usage_class_id"]): exact(r["total"]) for r in rows}
+
+
+async def usage_totals_by_period(
+    org_id: int, contract_id: int, periods: Sequence[tuple[date, date]]
+) -> dict[tuple[int, date], Decimal]:
+    """(usage_class_id, period start) → exact total over each period [start, end), one statement.
+
+    The periods are joined as an inline table, so periods may overlap (each counts its own days).
+    A period with no events has no key. The same period given twice counts once; two periods with the
+    same start and different ends are a ValueError (the key could not tell them apart).
+    """
+    unique: dict[date, date] = {}
+    for start, end in periods:
+        if unique.setdefault(start, end) != end:
+            raise ValueError(f"two periods start on {start} with different ends")
+    if not unique:
+        return {}
+    db = client()
+    await ensure_sqlite_functions(db)
+    q = _Sql(db.capabilities.dialect)
+    starts = list(unique)
+    # Parameters are added in the order they appear in the text (SQLite's ? are positional).
+    rows_sql = ", ".join(
+        f"({q.param(i, 'int')}, {q.param(s, 'date')}, {q.param(unique[s], 'date')})" for i, s in enumerate(starts)
+    )
+    # VALUES columns are column1.. on both databases; a VALUES list has no compound-SELECT limit.
+    sql = (
+        f"SELECT e.usage_class_id, p.pi, {q.total('e.quantity')} AS total FROM usage_event e"
+        f" JOIN (SELECT column1 AS pi, column2 AS ps, column3 AS pe FROM (VALUES {rows_sql}) AS v) p"
+        " ON e.day >= p.ps AND e.day < p.pe"
+        f" WHERE e.organization_id = {q.param(org_id)} AND e.contract_id = {q.param(contract_id)}"
+        " GROUP BY e.usage_class_id, p.pi"
+    )
+    _, rows = await db.execute_query(sql, q.values)
+    return {(int(r["usage_class_id"]), starts[int(r["pi"])]): exact(r["total"]) for r in rows}
