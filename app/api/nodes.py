@@ -14,6 +14,8 @@ from app.api.balances.types import Balance
 from app.api.catalog.types import Product
 from app.api.commitments.types import Commitment
 from app.api.contracts.types import Contract, Price, ServiceLine
+from app.api.invoices.types import Invoice
+from app.api.ledger.types import CreditPool, LedgerEntry
 from app.api.tenancy.types import Account, Organization
 from app.db import models
 
@@ -33,6 +35,11 @@ def _priced(view: Any) -> Callable[[Info, Any], Awaitable[Any]]:
     return make
 
 
+async def _entry(info: Info, row: Any) -> Any:
+    pool = await info.context.loaders.by_id(models.CreditPool).load(row.pool_id)
+    return LedgerEntry.from_row(row, pool.currency)
+
+
 NODE_TYPES: dict[str, tuple[type[Any], Callable[[Info, Any], Awaitable[Any]]]] = {
     "Organization": (models.Organization, _plain(Organization)),
     "Account": (models.Account, _plain(Account)),
@@ -42,6 +49,9 @@ NODE_TYPES: dict[str, tuple[type[Any], Callable[[Info, Any], Awaitable[Any]]]] =
     "ServiceLine": (models.ServiceLine, _priced(ServiceLine)),
     "Commitment": (models.Commitment, _priced(Commitment)),
     "Balance": (models.Balance, _plain(Balance)),
+    "Invoice": (models.Invoice, _plain(Invoice)),
+    "CreditPool": (models.CreditPool, _plain(CreditPool)),
+    "LedgerEntry": (models.LedgerEntry, _entry),
 }
 
 

@@ -23,6 +23,7 @@ from app.api.commitments.mutations import CommitmentMutations
 from app.api.context import org_of
 from app.api.contracts.mutations import ContractMutations
 from app.api.contracts.queries import ContractQueries
+from app.api.invoices.queries import InvoiceQueries
 from app.api.nodes import resolve_node, resolve_nodes
 from app.api.tenancy.mutations import TenancyMutations
 from app.api.tenancy.queries import TenancyQueries
@@ -32,7 +33,7 @@ MAX_NODES = 100
 
 
 @strawberry.type(description="Read the caller's organization: every object is scoped to the API key's tenant.")
-class Query(TenancyQueries, CatalogQueries, ContractQueries):
+class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries):
     @strawberry.field(description="Any object by its global id; null if it does not exist in your organization.")
     async def node(self, info: Info, id: NodeId) -> relay.Node | None:
         org_of(info)

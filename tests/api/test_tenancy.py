@@ -191,6 +191,7 @@ ROOT_FIELDS = [
     "{ accounts { totalCount } }",
     "{ products { totalCount } }",
     "{ contracts { totalCount } }",
+    '{ invoices(contractId: "Q29udHJhY3Q6MQ==") { totalCount } }',
     '{ node(id: "QWNjb3VudDox") { id } }',
     '{ nodes(ids: ["QWNjb3VudDox"]) { id } }',
     'mutation { updateOrganization(input: {name: "x"}) { userErrors { code } } }',

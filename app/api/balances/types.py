@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from app.api.catalog.types import Product
 from app.api.enums import ChargeType
+from app.api.ledger.types import CreditPool
 from app.api.scalars import money
 from app.db import models
 
@@ -39,3 +40,13 @@ class Balance(relay.Node):
         rows = await info.context.loaders.children(models.BalanceProduct, "balance_id").load(self.id)
         products = await info.context.loaders.by_id(models.Product).load_many([r.product_id for r in rows])
         return [Product.from_row(p) for p in products if p is not None]
+
+    @strawberry.field(description="The balance's credit pool: its ledger and what it holds.")
+    async def pool(self, info: Info) -> CreditPool | None:
+        rows = await info.context.loaders.children(models.CreditPool, "balance_source_id").load(self.id)
+        return CreditPool.from_row(rows[0]) if rows else None
+
+    @strawberry.field(description="What is left of the balance now: its pool's balance.")
+    async def remaining(self, info: Info) -> Decimal:
+        pool = await self.pool(info)
+        return pool.balance if pool else money(Decimal(0), self.currency)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from app.api.catalog.types import Product, load_product
@@ -20,7 +21,8 @@ from app.api.enums import (
     TierBasis,
     TierMode,
 )
-from app.api.scalars import money, optional_quantity, quantity
+from app.api.ledger.types import CreditPool, load_pool
+from app.api.scalars import money, optional_money, optional_quantity, quantity
 from app.billing.calendar import commitment_windows
 from app.billing.ramps import committed_amount
 from app.billing.terms import Commitment as CoreCommitment
@@ -29,6 +31,7 @@ from app.billing.terms import DateRange
 from app.billing.terms import Frequency as CoreFrequency
 from app.billing.terms import RampStep as CoreRampStep
 from app.db import models
+from app.services.windows import LIVE_STATUSES, WindowState, window_states
 
 
 @strawberry.type(description="Committed amount per window from window `fromWindow` (counted from 1) on.")
@@ -73,6 +76,30 @@ class Window:
     end_date: date = strawberry.field(description="Day after the last day (half-open).")
     partial: bool = strawberry.field(description="True if the commitment's end cuts the window short.")
     committed: Decimal = strawberry.field(description="Committed amount (prorated for partial SPEND/USAGE windows).")
+    measured: Decimal | None = strawberry.field(default=None, description="What the window has measured so far (SPEC §4's M), live until it is settled; null on a draft.")
+    shortfall: Decimal | None = strawberry.field(default=None, description="max(0, committed - measured), times the connections for AVERAGE_USAGE; live until settled; null on a draft.")
+    settled: bool = strawberry.field(default=False, description="True once the close of its last billing period settled it: the figures are final.")
+    consumed: Decimal | None = strawberry.field(default=None, description="From the window's pool: what charges drew (prepaid) or what eligible spend was tracked (postpaid); null without a pool.")
+    remaining: Decimal | None = strawberry.field(default=None, description="The window's pool balance; null without a pool.")
+    pool_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The window's own pool (PREPAID or TRACKING); null without one.")
+    async def pool(self, info: Info) -> CreditPool | None:
+        return await load_pool(info, self.pool_id)
+
+
+def window_loader(info: Info) -> DataLoader[int, list[WindowState]]:
+    """Per request: live window states by commitment id, batched for every commitment asked about."""
+    loader = info.context.extra.get("window_states")
+    if loader is None:
+        org_id = info.context.loaders.org_id
+
+        async def load(keys: list[int]) -> list[list[WindowState]]:
+            states = await window_states(org_id, keys)
+            return [states.get(k, []) for k in keys]
+
+        loader = info.context.extra["window_states"] = DataLoader(load_fn=load)
+    return loader  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A promise inside a contract: what is measured, how much per window, how paid, what a miss costs.")
@@ -154,9 +181,16 @@ class Commitment(relay.Node):
     async def package(self, info: Info) -> Product | None:
         return await load_product(info, self.package_id)
 
-    @strawberry.field(description="The commitment's windows with their committed amounts, computed from its terms.")
+    @strawberry.field(description="The commitment's windows: on a draft computed from its terms (committed only); once active the materialized windows with what they measured (live until settled) and their pools.")
     async def windows(self, info: Info) -> list[Window]:
         contract = await info.context.loaders.by_id(models.Contract).load(self.contract_id)
+        if contract.status in LIVE_STATUSES:
+            fmt = (lambda v: money(v, self.currency)) if self.type.value == "SPEND" else quantity
+            return [Window(number=w.number, start_date=w.start_date, end_date=w.end_date, partial=w.partial,
+                           committed=fmt(w.committed), measured=fmt(w.measured), shortfall=fmt(w.shortfall),
+                           settled=w.settled, consumed=optional_money(w.consumed, self.currency),
+                           remaining=optional_money(w.remaining, self.currency), pool_id=w.pool_id)
+                    for w in await window_loader(info).load(self.id)]
         steps = await self.ramp_steps(info)
         core = CoreCommitment(
             key=str(self.id), type=CoreType(self.type.value),
@@ -166,3 +200,8 @@ class Commitment(relay.Node):
         )
         return [Window(number=w.number, start_date=w.span.start, end_date=w.span.end, partial=w.partial,
                        committed=quantity(committed_amount(core, w))) for w in commitment_windows(core)]
+
+    @strawberry.field(description="The commitment's credit pools (prepaid windows, postpaid tracking, rollover credits) in creation order.")
+    async def pools(self, info: Info) -> list[CreditPool]:
+        rows = await info.context.loaders.children(models.CreditPool, "commitment_id", "seq").load(self.id)
+        return [CreditPool.from_row(r) for r in rows]

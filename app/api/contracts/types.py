@@ -10,8 +10,11 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.catalog.types import Product, load_product
 from app.api.enums import ContractStatus, Frequency, PricingModel
+from app.api.invoices.types import Invoice, contract_invoices
+from app.api.pagination import Connection
 from app.api.scalars import money, optional_quantity, quantity
 from app.billing.calendar import billing_periods
 from app.billing.terms import ContractTerms, DateRange
@@ -76,6 +79,10 @@ class Contract(relay.Node):
 
         rows = await info.context.loaders.children(models.Commitment, "contract_id").load(self.id)
         return [Commitment.from_row(r, self.currency) for r in rows]
+
+    @strawberry.field(description="The contract's invoices, oldest first (one per closed billing period).")
+    async def invoices(self, info: Info, first: First = 20, after: After = None) -> Connection[Invoice]:
+        return await contract_invoices(info.context.loaders.org_id, self.id, first, after)
 
     @strawberry.field(description="The billing periods of the term, computed from start date and frequency.")
     def billing_periods(self) -> list[BillingPeriod]:

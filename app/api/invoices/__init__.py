@@ -1,0 +1,1 @@
+"""GraphQL area: invoices (read only: a close writes them)."""

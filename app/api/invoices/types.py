@@ -1,0 +1,114 @@
+"""GraphQL views of invoices and their lines, money re-quantized to the currency's minor unit."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.api.args import After, First
+from app.api.ledger.types import CreditPool, load_pool
+from app.api.pagination import Connection, paginate
+from app.api.scalars import money, optional_quantity
+from app.billing.calendar import add_months
+from app.billing.terms import Frequency as CoreFrequency
+from app.billing.terms import LineType as CoreLineType
+from app.db import models
+
+if TYPE_CHECKING:
+    from app.api.commitments.types import Commitment
+    from app.api.contracts.types import BillingPeriod, Contract
+
+LineType = strawberry.enum(CoreLineType, description="Kind of invoice line: the five charge types, then OVERAGE, COMMITMENT_FEE, OVERAGE_SURCHARGE, TRUE_UP, PENALTY and DRAWDOWN.")
+
+
+@strawberry.type(description="The result of closing one billing period of one contract: final and immutable.")
+class Invoice(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="Invoice number, unique per contract and period.")
+    currency: str = strawberry.field(description="ISO 4217 currency of every amount on the invoice.")
+    period_start: date = strawberry.field(description="First day of the billing period invoiced.")
+    period_end: date = strawberry.field(description="Day after the last day of the period (half-open).")
+    charges_subtotal: Decimal = strawberry.field(description="The period's drawable charges as billed: the USAGE, RECURRING, STANDING, MINIMUM_SPEND, ONE_TIME and OVERAGE lines.")
+    drawdown_total: Decimal = strawberry.field(description="What credit pools paid: the sum of the DRAWDOWN lines (zero or negative).")
+    total: Decimal = strawberry.field(description="Amount due: the sum of all lines.")
+    contract_id: strawberry.Private[int]
+    billing_period_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Invoice) -> Invoice:
+        cur = row.currency
+        return cls(id=row.id, number=row.number, currency=cur, period_start=row.period_start,
+                   period_end=row.period_end, charges_subtotal=money(row.charges_subtotal, cur),
+                   drawdown_total=money(row.drawdown_total, cur), total=money(row.total, cur),
+                   contract_id=row.contract_id, billing_period_id=row.billing_period_id)
+
+    @strawberry.field(description="The contract invoiced.")
+    async def contract(self, info: Info) -> Annotated[Contract, strawberry.lazy("app.api.contracts.types")]:
+        from app.api.contracts.types import Contract
+
+        return Contract.from_row(await info.context.loaders.by_id(models.Contract).load(self.contract_id))
+
+    @strawberry.field(description="The billing period this invoice closed.")
+    async def billing_period(self, info: Info) -> Annotated[BillingPeriod, strawberry.lazy("app.api.contracts.types")]:
+        from app.api.contracts.types import BillingPeriod
+
+        row = await info.context.loaders.by_id(models.BillingPeriod).load(self.billing_period_id)
+        contract = await info.context.loaders.by_id(models.Contract).load(self.contract_id)
+        uncut_end = add_months(contract.start_date, row.number * CoreFrequency(contract.billing_frequency).months)
+        return BillingPeriod(number=row.number, start_date=row.start_date, end_date=row.end_date,
+                             partial=row.end_date != uncut_end)
+
+    @strawberry.field(description="The lines in invoice order: charges, fees, surcharges, drawdowns, true-ups, penalties.")
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        rows = await info.context.loaders.children(models.InvoiceLine, "invoice_id", "position").load(self.id)
+        return [InvoiceLine.from_row(r, self.currency) for r in rows]
+
+
+@strawberry.type(description="One line of an invoice: a charge, fee, surcharge, drawdown, true-up or penalty.")
+class InvoiceLine:
+    type: LineType = strawberry.field(description="What the line bills.")
+    product: str | None = strawberry.field(description="Product code the line is for (standing and minimum_spend for contract charges).")
+    quantity: Decimal | None = strawberry.field(description="Quantity rated, where there is one.")
+    unit_amount: Decimal | None = strawberry.field(description="Price per unit, where there is one.")
+    amount: Decimal = strawberry.field(description="Amount of the line, rounded to the minor unit (negative for DRAWDOWN).")
+    description: str = strawberry.field(description="Human-readable description.")
+    service_period_start: date = strawberry.field(description="First day of the service period the line is for.")
+    service_period_end: date = strawberry.field(description="Day after the last day of the service period.")
+    window_number: int | None = strawberry.field(description="The commitment window (1-based) the line belongs to, if any.")
+    charge_key: str | None = strawberry.field(description="Key of the charge the line bills or draws down, if any.")
+    commitment_id: strawberry.Private[int | None]
+    pool_id: strawberry.Private[int | None]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.InvoiceLine, currency: str) -> InvoiceLine:
+        return cls(
+            type=CoreLineType(row.type), product=row.product, quantity=optional_quantity(row.quantity),
+            unit_amount=optional_quantity(row.unit_amount), amount=money(row.amount, currency),
+            description=row.description, service_period_start=row.service_start,
+            service_period_end=row.service_end, window_number=row.window_number, charge_key=row.charge_key,
+            commitment_id=row.commitment_id, pool_id=row.pool_id, currency=currency,
+        )
+
+    @strawberry.field(description="The commitment behind a fee, surcharge, drawdown, true-up or penalty; else null.")
+    async def commitment(self, info: Info) -> Annotated[Commitment, strawberry.lazy("app.api.commitments.types")] | None:
+        from app.api.commitments.types import Commitment
+
+        if self.commitment_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Commitment).load(self.commitment_id)
+        return Commitment.from_row(row, self.currency) if row else None
+
+    @strawberry.field(description="The pool a DRAWDOWN line drew from; else null.")
+    async def pool(self, info: Info) -> CreditPool | None:
+        return await load_pool(info, self.pool_id)
+
+
+async def contract_invoices(org_id: int, contract_id: int, first: First, after: After) -> Connection[Invoice]:
+    """One page of a contract's invoices, oldest first."""
+    return await paginate(models.Invoice, org_id, first, after, {"contract_id": contract_id}, Invoice.from_row)

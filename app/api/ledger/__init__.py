@@ -1,0 +1,1 @@
+"""GraphQL area: credit pools and their ledger."""

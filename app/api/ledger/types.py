@@ -1,0 +1,137 @@
+"""GraphQL views of credit pools and their append-only ledger (read only).
+
+A pool's ``balance`` is the cached column; ``entries`` carry a ``runningBalance`` (the sum of the
+pool's entries up to and including each one, in id order), so the last running balance shows the
+cached column is the fold of the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.api.enums import ChargeType
+from app.api.scalars import money
+from app.billing import ledger as core_ledger
+from app.db import models
+
+if TYPE_CHECKING:
+    from app.api.commitments.types import Commitment
+    from app.api.invoices.types import Invoice
+    from app.api.tenancy.types import Account
+
+PoolKind = strawberry.enum(core_ledger.PoolKind, description="PREPAID (a prepaid window), TRACKING (a postpaid window: pays nothing), ROLLOVER (rolled credit) or BALANCE (a top-up).")
+EntryKind = strawberry.enum(core_ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE and ROLLOVER_OUT take away.")
+
+
+def running_balances(entries: Sequence[models.LedgerEntry]) -> dict[int, Decimal]:
+    """Entry id → the sum of the pool's entries up to and including it, in id order."""
+    total, out = Decimal(0), {}
+    for row in sorted(entries, key=lambda e: e.id):
+        total += row.amount
+        out[row.id] = total
+    return out
+
+
+@strawberry.type(description="An immutable signed movement on a credit pool.")
+class LedgerEntry(relay.Node):
+    id: relay.NodeID[int]
+    kind: EntryKind = strawberry.field(description="ISSUE, CONSUME, EXPIRE, ROLLOVER_OUT, ROLLOVER_IN or CREDIT_BACK.")
+    amount: Decimal = strawberry.field(description="Signed amount: positive adds to the pool, negative takes away.")
+    date: date = strawberry.field(description="The day the movement takes effect.")
+    charge_key: str | None = strawberry.field(description="The charge a CONSUME paid or tracked, if any.")
+    note: str = strawberry.field(description="Why the entry was written.")
+    pool_id: strawberry.Private[int]
+    invoice_id: strawberry.Private[int | None]
+    currency: strawberry.Private[str]
+    running: strawberry.Private[Decimal | None] = None
+
+    @classmethod
+    def from_row(cls, row: models.LedgerEntry, currency: str, running: Decimal | None = None) -> LedgerEntry:
+        return cls(id=row.id, kind=core_ledger.EntryKind(row.kind), amount=money(row.amount, currency),
+                   date=row.on_date, charge_key=row.charge_key, note=row.note, pool_id=row.pool_id,
+                   invoice_id=row.invoice_id, currency=currency, running=running)
+
+    @strawberry.field(description="The pool's balance after this entry: the sum of its entries up to and including this one.")
+    async def running_balance(self, info: Info) -> Decimal:
+        if self.running is None:
+            siblings = await info.context.loaders.children(models.LedgerEntry, "pool_id").load(self.pool_id)
+            self.running = running_balances(siblings)[self.id]
+        return money(self.running, self.currency)
+
+    @strawberry.field(description="The pool the entry moves.")
+    async def pool(self, info: Info) -> CreditPool:
+        return CreditPool.from_row(await info.context.loaders.by_id(models.CreditPool).load(self.pool_id))
+
+    @strawberry.field(description="The invoice whose close wrote the entry; null for activation and balance entries.")
+    async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("app.api.invoices.types")] | None:
+        from app.api.invoices.types import Invoice
+
+        if self.invoice_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Invoice).load(self.invoice_id)
+        return Invoice.from_row(row) if row else None
+
+
+@strawberry.type(description="Money that can pay charges (or, for TRACKING pools, count spend): every movement is a ledger entry.")
+class CreditPool(relay.Node):
+    id: relay.NodeID[int]
+    key: str = strawberry.field(description="Stable key, e.g. prepaid:<commitment>:<window>, tracking:…, rollover:…, balance:<id>.")
+    kind: PoolKind = strawberry.field(description="PREPAID, TRACKING, ROLLOVER or BALANCE.")
+    currency: str = strawberry.field(description="ISO 4217 currency of the pool.")
+    valid_from: date = strawberry.field(description="First day the pool may pay charges.")
+    valid_to: date = strawberry.field(description="Day after the last day it is valid (half-open).")
+    priority: int = strawberry.field(description="Drawdown priority: lower draws first.")
+    eligible_charge_types: list[ChargeType] = strawberry.field(description="Charge types it may pay (or track).")
+    eligible_products: list[str] = strawberry.field(description="Product codes it may pay for; empty: every product.")
+    window_number: int | None = strawberry.field(description="The commitment window (1-based) it belongs to or is valid for.")
+    rolled_over: bool = strawberry.field(description="True for credit rolled over from an earlier window.")
+    balance: Decimal = strawberry.field(description="What the pool holds now (the cached sum of its entries).")
+    commitment_id: strawberry.Private[int | None]
+    account_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.CreditPool) -> CreditPool:
+        return cls(
+            id=row.id, key=row.key, kind=core_ledger.PoolKind(row.kind), currency=row.currency,
+            valid_from=row.valid_start, valid_to=row.valid_end, priority=row.priority,
+            eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
+            eligible_products=list(row.eligible_products), window_number=row.window_number,
+            rolled_over=row.rolled_over, balance=money(row.balance, row.currency),
+            commitment_id=row.commitment_id, account_id=row.account_id,
+        )
+
+    @strawberry.field(description="The commitment whose credit this is; null for balances.")
+    async def commitment(self, info: Info) -> Annotated[Commitment, strawberry.lazy("app.api.commitments.types")] | None:
+        from app.api.commitments.types import Commitment
+
+        if self.commitment_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Commitment).load(self.commitment_id)
+        return Commitment.from_row(row, self.currency) if row else None
+
+    @strawberry.field(description="The account the pool belongs to.")
+    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("app.api.tenancy.types")]:
+        from app.api.tenancy.types import Account
+
+        return Account.from_row(await info.context.loaders.by_id(models.Account).load(self.account_id))
+
+    @strawberry.field(description="The pool's ledger in the order it was written, each entry with its running balance.")
+    async def entries(self, info: Info) -> list[LedgerEntry]:
+        rows = await info.context.loaders.children(models.LedgerEntry, "pool_id").load(self.id)
+        running = running_balances(rows)
+        return [LedgerEntry.from_row(r, self.currency, running[r.id]) for r in rows]
+
+
+async def load_pool(info: Info, pool_id: int | None) -> CreditPool | None:
+    """The pool ``pool_id`` through the request's loader (None stays None)."""
+    if pool_id is None:
+        return None
+    row = await info.context.loaders.by_id(models.CreditPool).load(pool_id)
+    return CreditPool.from_row(row) if row else None
