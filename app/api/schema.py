@@ -27,6 +27,7 @@ from app.api.invoices.queries import InvoiceQueries
 from app.api.nodes import resolve_node, resolve_nodes
 from app.api.tenancy.mutations import TenancyMutations
 from app.api.tenancy.queries import TenancyQueries
+from app.api.usage.mutations import ChargeMutations, UsageMutations
 from app.settings import load_settings
 
 MAX_NODES = 100
@@ -48,7 +49,8 @@ class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries):
 
 
 @strawberry.type(description="Create and edit the objects of your organization. Errors come back as userErrors.")
-class Mutation(TenancyMutations, CatalogMutations, ContractMutations, CommitmentMutations, BalanceMutations):
+class Mutation(TenancyMutations, CatalogMutations, ContractMutations, CommitmentMutations, BalanceMutations,
+               UsageMutations, ChargeMutations):
     pass
 
 

@@ -1,0 +1,1 @@
+"""GraphQL area: usage ingestion (recordUsage) and one-time charges (postCharge)."""

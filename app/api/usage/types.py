@@ -1,0 +1,122 @@
+"""GraphQL types of usage ingestion and one-time charges."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.catalog.types import Product
+from app.api.errors import ErrorCodeEnum, UserErrorType
+from app.api.scalars import money
+from app.db import models
+from app.services.errors import InvalidInput
+from app.services.usage import EventResult, EventStatus, OneTimeChargeSpec, UsageEventSpec
+
+UsageEventStatus = strawberry.enum(
+    EventStatus, name="UsageEventStatus",
+    description="ACCEPTED: stored now. DUPLICATE: its idempotency key is already stored (or came earlier in "
+                "the batch); not counted again. REJECTED: not stored, see code.",
+)
+
+
+@strawberry.input(description="One metered event. Name a contract or an account (the account's one active "
+                              "contract whose term holds the day and that prices or commits on the usage "
+                              "class), and a usage class by id or by code. quantity and timestamp are "
+                              "strings so that one malformed event is rejected alone instead of failing the "
+                              "whole request at GraphQL validation.")
+class UsageEventInput:
+    contract_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of an ACTIVE contract (or give accountId).")
+    account_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of an account (or give contractId).")
+    usage_class_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of a USAGE_CLASS product (or give usageClass).")
+    usage_class: str | None = strawberry.field(default=None, description="Code of a USAGE_CLASS product (or give usageClassId).")
+    quantity: str = strawberry.field(description="Decimal quantity >= 0 as a string, at most 12 decimal places, e.g. \"12.5\".")
+    timestamp: str = strawberry.field(description="ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z; without an offset it is UTC. The event's day is its UTC day.")
+    idempotency_key: str = strawberry.field(description="Unique within your organization (at most 200 characters): a repeated key is a DUPLICATE, never counted twice.")
+    connection_id: str | None = strawberry.field(default=None, description="Optional source reference (e.g. the SIM or connection), at most 200 characters.")
+
+    def to_spec(self, path: str) -> UsageEventSpec:
+        return UsageEventSpec(
+            quantity=self.quantity, timestamp=self.timestamp, idempotency_key=self.idempotency_key,
+            contract_id=ids.decode_optional(self.contract_id, "Contract", f"{path}.contractId"),
+            account_id=ids.decode_optional(self.account_id, "Account", f"{path}.accountId"),
+            usage_class_id=ids.decode_optional(self.usage_class_id, "Product", f"{path}.usageClassId"),
+            usage_class_code=self.usage_class, connection_id=self.connection_id,
+        )
+
+
+@strawberry.type(description="What became of one event of the batch.")
+class UsageEventResult:
+    index: int = strawberry.field(description="Position of the event in the events argument (from 0).")
+    status: UsageEventStatus = strawberry.field(description="ACCEPTED, DUPLICATE or REJECTED.")  # type: ignore[valid-type]
+    code: ErrorCodeEnum | None = strawberry.field(description="Why it was not accepted (DUPLICATE for duplicates); null when accepted.")  # type: ignore[valid-type]
+    field: str | None = strawberry.field(description="Path of the offending input field, e.g. events.3.quantity.")
+    message: str | None = strawberry.field(description="Human-readable explanation; null when accepted.")
+
+    @classmethod
+    def from_result(cls, result: EventResult, index: int) -> UsageEventResult:
+        return cls(index=index, status=result.status, code=result.code,
+                   field=f"events.{index}.{result.field}" if result.field else None, message=result.message)
+
+    @classmethod
+    def from_error(cls, error: InvalidInput, index: int) -> UsageEventResult:
+        first = error.errors[0]
+        return cls(index=index, status=EventStatus.REJECTED, code=first.code, field=first.field, message=first.message)
+
+
+@strawberry.type(description="Result of recordUsage: one result per event, in order, and the counts.")
+class RecordUsagePayload:
+    results: list[UsageEventResult] = strawberry.field(description="One per event, in the order sent.")
+    accepted: int = strawberry.field(description="Events stored by this request.")
+    duplicates: int = strawberry.field(description="Events whose idempotency key was already stored or repeated in the batch.")
+    rejected: int = strawberry.field(description="Events refused (see their code); nothing stored for them.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why the whole batch was refused (e.g. more than 1,000 events); then no event was looked at.")
+
+
+@strawberry.input(description="A one-time charge on an ACTIVE contract, billed in the period holding serviceDate.")
+class PostChargeInput:
+    contract_id: strawberry.ID = strawberry.field(description="Global id of an ACTIVE contract.")
+    product_id: strawberry.ID = strawberry.field(description="Global id of the product charged (any kind).")
+    amount: Decimal = strawberry.field(description="Amount in the contract's currency, >= 0 (credits are a separate feature).")
+    service_date: date = strawberry.field(description="Day of the service: inside the term and in a billing period not yet closed.")
+    idempotency_key: str = strawberry.field(description="Unique within your organization: repeating the same request returns the stored charge (created false); a different request with the key is a DUPLICATE.")
+    description: str = strawberry.field(default="", description="Shown on the invoice line, at most 200 characters.")
+
+    def to_spec(self) -> OneTimeChargeSpec:
+        return OneTimeChargeSpec(
+            contract_id=ids.decode(self.contract_id, "Contract", "input.contractId"),
+            product_id=ids.decode(self.product_id, "Product", "input.productId"),
+            amount=self.amount, service_date=self.service_date, idempotency_key=self.idempotency_key,
+            description=self.description,
+        )
+
+
+@strawberry.type(description="A one-time charge posted through the API.")
+class OneTimeCharge:
+    id: strawberry.ID = strawberry.field(description="Global id of the charge.")
+    amount: Decimal = strawberry.field(description="Amount in the contract's currency.")
+    service_date: date = strawberry.field(description="Day of the service; the charge is billed in the period holding it.")
+    description: str = strawberry.field(description="Shown on the invoice line.")
+    idempotency_key: str = strawberry.field(description="The key it was posted with.")
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.OneTimeCharge, currency: str) -> OneTimeCharge:
+        return cls(id=strawberry.ID(ids.encode("OneTimeCharge", row.id)), amount=money(row.amount, currency),
+                   service_date=row.service_date, description=row.description,
+                   idempotency_key=row.idempotency_key, product_id=row.product_id)
+
+    @strawberry.field(description="The product charged.")
+    async def product(self, info: Info) -> Product:
+        row = await info.context.loaders.by_id(models.Product).load(self.product_id)
+        return Product.from_row(row)
+
+
+@strawberry.type(description="Result of postCharge.")
+class PostChargePayload:
+    charge: OneTimeCharge | None = strawberry.field(description="The charge: new, or the stored one for a repeated request.")
+    created: bool = strawberry.field(description="True if this request stored the charge, false for a repeat.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
