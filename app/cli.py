@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import date
 
 from app.settings import Settings, load_settings
 
@@ -39,6 +40,41 @@ def cmd_create_org(settings: Settings, name: str, currency: str) -> None:
     print(f"API key (shown once, stored hashed): {key}")
 
 
+def _bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} periods")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+async def _close_due(settings: Settings, as_of: date, org_ids: list[int]) -> int:
+    from app.db.config import close_db, init_db
+    from app.db.models import Organization
+    from app.services.closing import close_due_periods
+
+    await init_db(settings.database_url)
+    failures = 0
+    try:
+        ids = org_ids or list(await Organization.all().order_by("id").values_list("id", flat=True))
+        for org_id in ids:
+            report = await close_due_periods(org_id, as_of, progress=_bar)
+            print(f"organization {org_id}: {report.closed} closed, {len(report.failures)} failed")
+            for f in report.failures:
+                print(f"  contract {f.contract_id} period {f.period_start}: {f.code} {f.message}")
+            failures += len(report.failures)
+    finally:
+        await close_db()
+    return failures
+
+
+def cmd_close_due(settings: Settings, as_of: date, org_ids: list[int]) -> None:
+    failures = asyncio.run(_close_due(settings, as_of, org_ids))
+    if failures:
+        sys.exit(1)
+
+
 def cmd_serve(settings: Settings) -> None:
     import uvicorn
 
@@ -66,12 +102,17 @@ def main(argv: list[str] | None = None) -> None:
     create = sub.add_parser("create-org", help="Create an organization and print its API key.")
     create.add_argument("name")
     create.add_argument("--currency", default="USD")
+    due = sub.add_parser("close-due-periods", help="Close every billing period ended on or before --as-of.")
+    due.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    due.add_argument("--org", type=int, action="append", default=[], help="organization id (default: all)")
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "serve":
         cmd_serve(settings)
     elif args.command == "migrate":
         cmd_migrate(settings)
+    elif args.command == "close-due-periods":
+        cmd_close_due(settings, args.as_of, args.org)
     elif args.command == "create-org":
         cmd_create_org(settings, args.name, args.currency)
 

@@ -24,6 +24,7 @@ from app.api.context import org_of
 from app.api.contracts.mutations import ContractMutations
 from app.api.contracts.queries import ContractQueries
 from app.api.invoices.queries import InvoiceQueries
+from app.api.lifecycle.mutations import LifecycleMutations
 from app.api.nodes import resolve_node, resolve_nodes
 from app.api.tenancy.mutations import TenancyMutations
 from app.api.tenancy.queries import TenancyQueries
@@ -50,7 +51,7 @@ class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries):
 
 @strawberry.type(description="Create and edit the objects of your organization. Errors come back as userErrors.")
 class Mutation(TenancyMutations, CatalogMutations, ContractMutations, CommitmentMutations, BalanceMutations,
-               UsageMutations, ChargeMutations):
+               UsageMutations, ChargeMutations, LifecycleMutations):
     pass
 
 

@@ -223,6 +223,14 @@ ROOT_FIELDS = [
     'mutation { deleteCommitment(id: "Q29tbWl0bWVudDox") { userErrors { code } } }',
     'mutation { createBalance(input: {accountId: "QWNjb3VudDox", name: "x", currency: "GBP", amount: "1", '
     'startDate: "2026-01-01", endDate: "2027-01-01"}) { userErrors { code } } }',
+    'mutation { recordUsage(events: []) { accepted } }',
+    'mutation { postCharge(input: {contractId: "Q29udHJhY3Q6MQ==", productId: "UHJvZHVjdDox", amount: "1", '
+    'serviceDate: "2026-01-01", idempotencyKey: "k"}) { userErrors { code } } }',
+    'mutation { activateContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
+    'mutation { closePeriod(contractId: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
+    'mutation { closeDuePeriods(asOf: "2026-02-01") { closed } }',
+    'mutation { topUpBalance(balanceId: "QmFsYW5jZTox", amount: "1") { userErrors { code } } }',
+    'mutation { creditBack(ledgerEntryId: "TGVkZ2VyRW50cnk6MQ==", amount: "1") { userErrors { code } } }',
 ]
 
 

@@ -1,0 +1,1 @@
+"""GraphQL area: activation, period close and credit movements."""

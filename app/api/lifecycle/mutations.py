@@ -1,0 +1,144 @@
+"""Mutations that move money: activate, close periods, top up balances, credit back."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from app.api import ids
+from app.api.args import NodeId
+from app.api.balances.types import Balance
+from app.api.context import org_of
+from app.api.contracts.types import Contract
+from app.api.errors import UserErrorType, run
+from app.db import models
+from app.services import activation, balances, closing, credit_back
+
+if TYPE_CHECKING:
+    from app.api.invoices.types import Invoice
+    from app.api.ledger.types import LedgerEntry
+
+InvoiceRef = Annotated["Invoice", strawberry.lazy("app.api.invoices.types")]
+EntryRef = Annotated["LedgerEntry", strawberry.lazy("app.api.ledger.types")]
+
+
+@strawberry.type(description="Result of activateContract.")
+class ActivateContractPayload:
+    contract: Contract | None = strawberry.field(description="The contract, now ACTIVE.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why it is still a DRAFT.")
+
+
+@strawberry.type(description="Result of closePeriod.")
+class ClosePeriodPayload:
+    invoice: InvoiceRef | None = strawberry.field(description="The period's invoice (also when it was closed before).")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was closed.")
+
+
+@strawberry.type(description="A contract whose due period could not be closed.")
+class CloseFailure:
+    contract_id: strawberry.ID = strawberry.field(description="Global id of the contract.")
+    period_start: date = strawberry.field(description="Start of the period that failed.")
+    code: str = strawberry.field(description="The error code (see ErrorCode).")
+    message: str = strawberry.field(description="Why it failed.")
+
+
+@strawberry.type(description="Result of closeDuePeriods.")
+class CloseDuePeriodsPayload:
+    closed: int = strawberry.field(description="How many periods were closed.")
+    failures: list[CloseFailure] = strawberry.field(description="Contracts that failed (their later periods stay open).")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was attempted.")
+
+
+@strawberry.type(description="Result of topUpBalance.")
+class TopUpBalancePayload:
+    balance: Balance | None = strawberry.field(description="The balance after the top-up.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was added.")
+
+
+@strawberry.type(description="Result of creditBack.")
+class CreditBackPayload:
+    entry: EntryRef | None = strawberry.field(description="The CREDIT_BACK ledger entry written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was credited.")
+
+
+def _invoice(row: object) -> ClosePeriodPayload:
+    from app.api.invoices.types import Invoice
+
+    return ClosePeriodPayload(invoice=Invoice.from_row(row), user_errors=[])  # type: ignore[arg-type]
+
+
+async def _entry(row: models.LedgerEntry) -> CreditBackPayload:
+    from app.api.ledger.types import LedgerEntry
+
+    pool = await models.CreditPool.get(id=row.pool_id)
+    return CreditBackPayload(entry=LedgerEntry.from_row(row, pool.currency), user_errors=[])
+
+
+@strawberry.type
+class LifecycleMutations:
+    @strawberry.mutation(description="Check a DRAFT contract as a whole and make it ACTIVE: billing periods, "
+                         "commitment windows and prepaid/tracking pools are written, atomically.")
+    async def activate_contract(self, info: Info, id: NodeId) -> ActivateContractPayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: ActivateContractPayload(contract=None, user_errors=errors),
+            lambda: activation.activate_contract(org_id, ids.decode(id, "Contract", "id")),
+            lambda row: ActivateContractPayload(contract=Contract.from_row(row), user_errors=[]),
+        )
+
+    @strawberry.mutation(description="Close the oldest open billing period of a contract (or the one starting on "
+                         "periodStart, which must be it). Idempotent: closing a closed period returns its invoice.")
+    async def close_period(
+        self, info: Info, contract_id: Annotated[strawberry.ID, strawberry.argument(description="The contract.")],
+        period_start: Annotated[date | None, strawberry.argument(description="Start of the period to close.")] = None,
+    ) -> ClosePeriodPayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: ClosePeriodPayload(invoice=None, user_errors=errors),
+            lambda: closing.close_period(org_id, ids.decode(contract_id, "Contract", "contractId"), period_start),
+            _invoice,
+        )
+
+    @strawberry.mutation(description="Close, in order, every period of every active contract that ended on or "
+                         "before asOf (one transaction per period; one contract's failure does not stop the others).")
+    async def close_due_periods(
+        self, info: Info, as_of: Annotated[date, strawberry.argument(description="Close periods ending on or before this date.")],
+    ) -> CloseDuePeriodsPayload:
+        report = await closing.close_due_periods(org_of(info), as_of)
+        return CloseDuePeriodsPayload(
+            closed=report.closed, user_errors=[],
+            failures=[CloseFailure(contract_id=strawberry.ID(ids.encode("Contract", f.contract_id)),
+                                   period_start=f.period_start, code=f.code, message=f.message)
+                      for f in report.failures],
+        )
+
+    @strawberry.mutation(description="Add credit to a balance (a new ISSUE ledger entry).")
+    async def top_up_balance(
+        self, info: Info,
+        balance_id: Annotated[strawberry.ID, strawberry.argument(description="The balance.")],
+        amount: Annotated[Decimal, strawberry.argument(description="Amount to add (> 0, exact in the currency).")],
+        on: Annotated[date | None, strawberry.argument(description="Date of the entry (default today).")] = None,
+    ) -> TopUpBalancePayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: TopUpBalancePayload(balance=None, user_errors=errors),
+            lambda: balances.top_up_balance(org_id, ids.decode(balance_id, "Balance", "balanceId"), amount, on),
+            lambda row: TopUpBalancePayload(balance=Balance.from_row(row), user_errors=[]),
+        )
+
+    @strawberry.mutation(description="Return consumed credit to its pool (a CREDIT_BACK entry), while the pool is open.")
+    async def credit_back(
+        self, info: Info,
+        ledger_entry_id: Annotated[strawberry.ID, strawberry.argument(description="A CONSUME ledger entry.")],
+        amount: Annotated[Decimal, strawberry.argument(description="Amount to return (at most what is left of it).")],
+    ) -> CreditBackPayload:
+        org_id = org_of(info)
+        return await run(
+            lambda errors: CreditBackPayload(entry=None, user_errors=errors),
+            lambda: credit_back.credit_back(org_id, ids.decode(ledger_entry_id, "LedgerEntry", "ledgerEntryId"), amount),
+            _entry,
+        )
