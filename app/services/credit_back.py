@@ -17,7 +17,12 @@ from app.services.pools import append_entries, core_pool, is_closed_pool
 
 
 async def credit_back(org_id: int, entry_id: int, amount: Decimal) -> LedgerEntry:
-    """Give back up to what a CONSUME entry took (less what was already given back)."""
+    """Give back up to what a CONSUME entry took (less what was already given back).
+
+    The pool must still be open: not yet expired or rolled over by the close of its window (or,
+    for a balance, of the period in which it ends). Credit given back then follows the pool: it
+    pays later charges, or expires / rolls over with the rest of it.
+    """
     problem = decimal_problem(amount, "amount", minimum=Decimal("0.000000000001"))
     if problem:
         raise InvalidInput([problem])
@@ -27,7 +32,7 @@ async def credit_back(org_id: int, entry_id: int, amount: Decimal) -> LedgerEntr
             raise fail(ErrorCode.NOT_CONSUMED, f"a {consumed.kind} entry cannot be credited back", "ledgerEntryId")
         pool = await CreditPool.filter(id=consumed.pool_id).select_for_update().get()
         entries = await LedgerEntry.filter(pool_id=pool.id)
-        if is_closed_pool(entries) or pool.valid_end <= utc_now().date():
+        if is_closed_pool(entries):
             raise fail(ErrorCode.POOL_CLOSED, f"pool {pool.key} has expired", "ledgerEntryId")
         given = await LedgerEntry.filter(credited_entry_id=consumed.id).annotate(total=Sum("amount")).first().values("total")
         already = (given or {}).get("total") or Decimal(0)
