@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from app.billing.terms import (
+    ChargeType,
     CommitmentType,
     Frequency,
     PaymentTiming,
@@ -16,9 +17,10 @@ from app.billing.terms import (
     RampStep,
 )
 from app.db.config import close_db, init_db
-from app.services import accounts, balances, contracts, products
+from app.services import accounts, activation, balances, closing, contracts, products, usage
 from app.services.organizations import authenticate, create_organization
 from app.services.specs import CommitmentSpec, ContractSpec, PriceSpec, ServiceLineSpec
+from app.services.usage import UsageEventSpec
 from app.settings import Settings
 
 KEY_FILE = "api-key.txt"
@@ -45,7 +47,7 @@ async def ensure_embedded_org(settings: Settings) -> str:
 
 
 async def seed_demo(org_id: int) -> None:
-    """Products, an account, and draft contracts for the seeds' stories (SPEC §11)."""
+    """Products, an account, the seeds' stories (SPEC §11) as contracts, and a closed quarter."""
     mb = await products.create_product(org_id, products.ProductSpec("sms-mo-mb", "SMS MO data", ProductKind.USAGE_CLASS, "MB"))
     gb = await products.create_product(org_id, products.ProductSpec("data-gb", "Mobile data", ProductKind.USAGE_CLASS, "GB"))
     sim = await products.create_product(org_id, products.ProductSpec("sim-a", "SIM A", ProductKind.SERVICE, "SIM"))
@@ -53,7 +55,7 @@ async def seed_demo(org_id: int) -> None:
         "package-a", "Package A", ProductKind.PACKAGE, "package", (products.PackageItemSpec(sim.id, D(1)),)))
     acme = await accounts.create_account(org_id, accounts.AccountSpec(name="Acme Logistics", external_id="acme"))
     year = (date(2026, 1, 1), date(2027, 1, 1))
-    await contracts.create_contract(org_id, ContractSpec(
+    ramp = await contracts.create_contract(org_id, ContractSpec(
         account_id=acme.id, name="Ramp £10k/£20k/£30k with a minimum charge", currency="GBP",
         start_date=year[0], end_date=year[1], billing_frequency=Frequency.MONTHLY,
         prices=(PriceSpec(gb.id, PricingModel.PER_UNIT, D("2.50")),),
@@ -84,16 +86,39 @@ async def seed_demo(org_id: int) -> None:
             penalties=(Penalty(PenaltyKind.COUNT, rate=D("0.50")),),
         ),),
     ))
-    await contracts.create_contract(org_id, ContractSpec(
+    prepaid = await contracts.create_contract(org_id, ContractSpec(
         account_id=acme.id, name="Annual prepayment billed monthly", currency="GBP", start_date=year[0],
         end_date=year[1], billing_frequency=Frequency.MONTHLY,
         prices=(PriceSpec(mb.id, PricingModel.PER_UNIT, D("1.00")),),
         commitments=(CommitmentSpec(
             name="Annual prepaid £12,000", type=CommitmentType.SPEND, frequency=Frequency.ANNUAL,
             payment=PaymentTiming.PREPAID, ramp=(RampStep(1, D(12000)),), overage_surcharge_percent=D(10),
+            eligible_charge_types=(ChargeType.USAGE,),
         ),),
     ))
     await balances.create_balance(org_id, balances.BalanceSpec(
         account_id=acme.id, name="Sign-up credit", currency="GBP", amount=D(500),
         start_date=year[0], end_date=year[1],
     ))
+    await run_demo_months(org_id, ramp.id, prepaid.id)
+
+
+async def run_demo_months(org_id: int, ramp_id: int, prepaid_id: int) -> None:
+    """Activate two demo contracts, record a quarter of usage and close it: invoices to explore.
+
+    The other two contracts stay drafts, to be edited and activated from GraphiQL.
+    """
+    for contract_id in (ramp_id, prepaid_id):
+        await activation.activate_contract(org_id, contract_id)
+    spend = {1: "4000", 2: "3400", 3: "5200"}  # GB at £2.50 against £10,000 a month
+    events = [
+        UsageEventSpec(quantity=gb, timestamp=f"2026-{m:02d}-15T12:00:00Z", idempotency_key=f"demo-ramp-{m}",
+                       contract_id=ramp_id, usage_class_code="data-gb")
+        for m, gb in spend.items()
+    ] + [
+        UsageEventSpec(quantity="1500", timestamp=f"2026-{m:02d}-10T08:00:00Z", idempotency_key=f"demo-mb-{m}",
+                       contract_id=prepaid_id, usage_class_code="sms-mo-mb")
+        for m in (1, 2, 3)
+    ]
+    await usage.record_usage(org_id, events)
+    await closing.close_due_periods(org_id, date(2026, 4, 1))
