@@ -7,7 +7,7 @@ draft with the billing core; if any rule fails, the transaction rolls back and n
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from tortoise.transactions import in_transaction
 
@@ -176,49 +176,40 @@ async def cancel_contract(org_id: int, contract_id: int) -> Contract:
 
 # --- parts of a draft -------------------------------------------------------------------------
 
-async def create_price(org_id: int, contract_id: int, spec: PriceSpec) -> Price:
+class _Part(NamedTuple):
+    """How one kind of draft part is checked and written."""
+
+    model: type[Price] | type[ServiceLine] | type[Commitment]
+    check: Callable[[int, Any, str, Problems], Awaitable[None]]
+    write: Callable[..., Awaitable[Any]]
+
+
+_PARTS = {
+    PriceSpec: _Part(Price, check_price, write_price),
+    ServiceLineSpec: _Part(ServiceLine, check_service_line, write_service_line),
+    CommitmentSpec: _Part(Commitment, check_commitment, write_commitment),
+}
+
+
+async def _checked(org_id: int, spec: PriceSpec | ServiceLineSpec | CommitmentSpec) -> _Part:
+    part = _PARTS[type(spec)]
     problems = Problems()
-    await check_price(org_id, spec, "input", problems)
+    await part.check(org_id, spec, "input", problems)
     problems.raise_if_any()
-    return await edit_draft(org_id, contract_id, lambda c: write_price(org_id, c, spec))
+    return part
 
 
-async def create_service_line(org_id: int, contract_id: int, spec: ServiceLineSpec) -> ServiceLine:
-    problems = Problems()
-    await check_service_line(org_id, spec, "input", problems)
-    problems.raise_if_any()
-    return await edit_draft(org_id, contract_id, lambda c: write_service_line(org_id, c, spec))
+async def create_part(org_id: int, contract_id: int, spec: PriceSpec | ServiceLineSpec | CommitmentSpec) -> Any:
+    """Add a price, service line or commitment (by the type of ``spec``) to a draft contract."""
+    part = await _checked(org_id, spec)
+    return await edit_draft(org_id, contract_id, lambda c: part.write(org_id, c, spec))
 
 
-async def create_commitment(org_id: int, contract_id: int, spec: CommitmentSpec) -> Commitment:
-    problems = Problems()
-    await check_commitment(org_id, spec, "input", problems)
-    problems.raise_if_any()
-    return await edit_draft(org_id, contract_id, lambda c: write_commitment(org_id, c, spec))
-
-
-async def update_price(org_id: int, price_id: int, spec: PriceSpec) -> Price:
-    row = await require(Price, org_id, price_id, "id")
-    problems = Problems()
-    await check_price(org_id, spec, "input", problems)
-    problems.raise_if_any()
-    return await edit_draft(org_id, row.contract_id, lambda c: write_price(org_id, c, spec, row), "id")
-
-
-async def update_service_line(org_id: int, line_id: int, spec: ServiceLineSpec) -> ServiceLine:
-    row = await require(ServiceLine, org_id, line_id, "id")
-    problems = Problems()
-    await check_service_line(org_id, spec, "input", problems)
-    problems.raise_if_any()
-    return await edit_draft(org_id, row.contract_id, lambda c: write_service_line(org_id, c, spec, row), "id")
-
-
-async def update_commitment(org_id: int, commitment_id: int, spec: CommitmentSpec) -> Commitment:
-    row = await require(Commitment, org_id, commitment_id, "id")
-    problems = Problems()
-    await check_commitment(org_id, spec, "input", problems)
-    problems.raise_if_any()
-    return await edit_draft(org_id, row.contract_id, lambda c: write_commitment(org_id, c, spec, row), "id")
+async def update_part(org_id: int, pk: int, spec: PriceSpec | ServiceLineSpec | CommitmentSpec) -> Any:
+    """Replace the price, service line or commitment ``pk`` of a draft contract with ``spec``."""
+    row = await require(_PARTS[type(spec)].model, org_id, pk, "id")
+    part = await _checked(org_id, spec)
+    return await edit_draft(org_id, row.contract_id, lambda c: part.write(org_id, c, spec, row), "id")
 
 
 async def delete_part(org_id: int, model: type[Price | ServiceLine | Commitment], pk: int) -> None:

@@ -40,7 +40,7 @@ class CommitmentMutations:
         org_id = org_of(info)
         return await run(
             _errors,
-            lambda: contracts.create_commitment(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
+            lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
             lambda row: _present(info, row),
         )
 
@@ -49,7 +49,7 @@ class CommitmentMutations:
         org_id = org_of(info)
         return await run(
             _errors,
-            lambda: contracts.update_commitment(org_id, ids.decode(id, "Commitment", "id"), input.to_spec()),
+            lambda: contracts.update_part(org_id, ids.decode(id, "Commitment", "id"), input.to_spec()),
             lambda row: _present(info, row),
         )
 

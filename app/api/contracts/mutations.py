@@ -102,7 +102,7 @@ class ContractMutations:
 
         return await run(
             lambda errors: PricePayload(price=None, user_errors=errors),
-            lambda: contracts.create_price(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
+            lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
             ok,
         )
 
@@ -115,7 +115,7 @@ class ContractMutations:
 
         return await run(
             lambda errors: PricePayload(price=None, user_errors=errors),
-            lambda: contracts.update_price(org_id, ids.decode(id, "Price", "id"), input.to_spec()),
+            lambda: contracts.update_part(org_id, ids.decode(id, "Price", "id"), input.to_spec()),
             ok,
         )
 
@@ -133,7 +133,7 @@ class ContractMutations:
 
         return await run(
             lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
-            lambda: contracts.create_service_line(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
+            lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
             ok,
         )
 
@@ -147,7 +147,7 @@ class ContractMutations:
 
         return await run(
             lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
-            lambda: contracts.update_service_line(org_id, ids.decode(id, "ServiceLine", "id"), input.to_spec()),
+            lambda: contracts.update_part(org_id, ids.decode(id, "ServiceLine", "id"), input.to_spec()),
             ok,
         )
 
