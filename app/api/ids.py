@@ -6,6 +6,8 @@ from strawberry import relay
 
 from app.services.errors import ErrorCode, fail
 
+MAX_PK = 2**31 - 1  # primary keys are 32-bit integers
+
 
 def encode(type_name: str, pk: int) -> str:
     return str(relay.GlobalID(type_name, str(pk)))
@@ -15,9 +17,10 @@ def parse(global_id: str) -> tuple[str, int] | None:
     """(type name, pk) of a well-formed global id, else None."""
     try:
         gid = relay.GlobalID.from_id(global_id)
-        return gid.type_name, int(gid.node_id)
+        pk = int(gid.node_id)
     except (ValueError, TypeError):
         return None
+    return (gid.type_name, pk) if 1 <= pk <= MAX_PK else None
 
 
 def decode(global_id: str, type_name: str, field: str) -> int:

@@ -6,6 +6,7 @@ import decimal
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 from app.db.aggregates import ensure_sqlite_functions
 
@@ -20,10 +21,24 @@ def set_decimal_precision() -> None:
     decimal.DefaultContext.prec = DECIMAL_PRECISION
 
 
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    """The connection entry for ``database_url``.
+
+    On PostgreSQL every statement gets a custom plan: asyncpg prepares statements, and after five
+    runs PostgreSQL may switch to a generic plan, which for the usage batch (a 1,000-key lookup and
+    a 1,000-row insert) was measured 20 to 60 times slower (bench/: 822 against 17,228 events/s).
+    """
+    if not database_url.startswith(("postgres", "asyncpg")):
+        return database_url
+    config = expand_db_url(database_url)
+    config["credentials"]["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config dict for one database URL, with the native migrations module."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": MODELS_MODULES,

@@ -9,7 +9,7 @@ from app.billing.activation import activate
 from app.billing.errors import BillingError
 from app.billing.validation import ValidationErrors
 from app.clock import utc_now
-from app.db.models import BillingPeriod, CommitmentWindow, Contract, CreditPool
+from app.db.models import Account, BillingPeriod, CommitmentWindow, Contract, CreditPool
 from app.services.checks import require
 from app.services.contract_terms import load_terms
 from app.services.errors import ErrorCode, InvalidInput, fail, from_billing
@@ -34,6 +34,7 @@ async def activate_contract(org_id: int, contract_id: int) -> Contract:
         contract = await require(Contract, org_id, contract_id, "id", for_update=True)
         if contract.status != "DRAFT":
             raise fail(ErrorCode.CONTRACT_NOT_DRAFT, f"the contract is {contract.status}; only a DRAFT can be activated", "id")
+        await Account.filter(organization_id=org_id, id=contract.account_id).select_for_update().first()
         terms = await load_terms(org_id, contract)
         try:
             result = activate(terms, first_seq=await next_seq(org_id, contract.account_id))

@@ -18,7 +18,7 @@ from app.services.activation import next_seq
 from app.services.checks import require
 from app.services.contract_parts import Problems
 from app.services.errors import ErrorCode, InvalidInput, UserError, fail, from_billing
-from app.services.pools import append_entries, core_pool, create_pools
+from app.services.pools import append_entries, core_pool, create_pools, is_settled
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ async def top_up_balance(org_id: int, balance_id: int, amount: Decimal, on: date
         day = on or utc_now().date()
         if not balance.start_date <= day < balance.end_date:
             raise fail(ErrorCode.DATE_OUTSIDE_TERM, "a balance can be topped up only while it is valid", "on")
+        if await is_settled(row):
+            raise fail(ErrorCode.POOL_CLOSED, "the balance has expired: a close has settled it", "balanceId")
         try:
             _, item = top_up(core_pool(row), amount, day, balance.currency)
         except BillingError as exc:

@@ -8,6 +8,7 @@ exact per-class totals from one SQL aggregate; the billing core does all the ari
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -38,6 +39,8 @@ from app.services.contract_terms import load_terms
 from app.services.errors import ErrorCode, InvalidInput, fail, from_billing
 from app.services.pools import append_entries, core_pool, create_pools
 
+log = logging.getLogger(__name__)
+
 
 async def close_period(org_id: int, contract_id: int, period_start: date | None = None) -> Invoice:
     """Close the oldest open period of the contract (or ``period_start``, which must be it).
@@ -48,7 +51,7 @@ async def close_period(org_id: int, contract_id: int, period_start: date | None 
         contract = await require(Contract, org_id, contract_id, "contractId", for_update=True)
         target = await _target_period(org_id, contract, period_start)
         if target.status == "CLOSED":
-            return await Invoice.get(billing_period_id=target.id)
+            return await Invoice.get(organization_id=org_id, billing_period_id=target.id)
         return await _close(org_id, contract, target)
 
 
@@ -105,10 +108,10 @@ def _earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
 
 async def _pools(org_id: int, contract: Contract) -> dict[str, CreditPool]:
     """The contract's pools and its account's balances in its currency, locked for the close."""
-    own = await CreditPool.filter(organization_id=org_id, contract_id=contract.id).select_for_update()
+    own = await CreditPool.filter(organization_id=org_id, contract_id=contract.id).order_by("id").select_for_update()
     balances = await CreditPool.filter(
         organization_id=org_id, account_id=contract.account_id, contract_id=None, currency=contract.currency,
-    ).select_for_update()
+    ).order_by("id").select_for_update()  # in id order: two closes of one account lock alike
     return {p.key: p for p in [*own, *balances]}
 
 
@@ -236,6 +239,10 @@ async def close_due_periods(org_id: int, as_of: date, progress: Callable[[int, i
                 failed.add(contract_id)
                 first = exc.errors[0]
                 failures.append(CloseFailure(contract_id, start, first.code.value, first.message))
+            except Exception as exc:  # noqa: BLE001 - one contract's failure must not stop the others
+                log.exception("closing contract %s period %s failed", contract_id, start)
+                failed.add(contract_id)
+                failures.append(CloseFailure(contract_id, start, "INTERNAL_ERROR", type(exc).__name__))
         if progress:
             progress(done, len(todo))
     return DueCloseReport(closed, tuple(failures))

@@ -9,11 +9,12 @@ from tortoise.transactions import in_transaction
 
 from app.billing.errors import BillingError
 from app.billing.ledger import EntryKind, entry
+from app.billing.money import round_money
 from app.clock import utc_now
 from app.db.models import CreditPool, LedgerEntry
 from app.services.checks import decimal_problem, require
 from app.services.errors import ErrorCode, InvalidInput, fail, from_billing
-from app.services.pools import append_entries, core_pool, is_closed_pool
+from app.services.pools import append_entries, core_pool, is_settled
 
 
 async def credit_back(org_id: int, entry_id: int, amount: Decimal) -> LedgerEntry:
@@ -28,13 +29,14 @@ async def credit_back(org_id: int, entry_id: int, amount: Decimal) -> LedgerEntr
         raise InvalidInput([problem])
     async with in_transaction():
         consumed = await require(LedgerEntry, org_id, entry_id, "ledgerEntryId")
+        pool = await CreditPool.filter(organization_id=org_id, id=consumed.pool_id).select_for_update().get()
+        if amount != round_money(amount, pool.currency):
+            raise fail(ErrorCode.INVALID_AMOUNT, f"more decimals than {pool.currency} allows", "amount")
         if consumed.kind != EntryKind.CONSUME.value:
             raise fail(ErrorCode.NOT_CONSUMED, f"a {consumed.kind} entry cannot be credited back", "ledgerEntryId")
-        pool = await CreditPool.filter(id=consumed.pool_id).select_for_update().get()
-        entries = await LedgerEntry.filter(pool_id=pool.id)
-        if is_closed_pool(entries):
+        if await is_settled(pool):
             raise fail(ErrorCode.POOL_CLOSED, f"pool {pool.key} has expired", "ledgerEntryId")
-        given = await LedgerEntry.filter(credited_entry_id=consumed.id).annotate(total=Sum("amount")).first().values("total")
+        given = await LedgerEntry.filter(organization_id=org_id, credited_entry_id=consumed.id).annotate(total=Sum("amount")).first().values("total")
         already = (given or {}).get("total") or Decimal(0)
         available = -consumed.amount - already
         if amount > available:

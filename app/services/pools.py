@@ -13,7 +13,9 @@ from app.billing.ledger import EntryKind
 from app.billing.ledger import LedgerEntry as CoreEntry
 from app.billing.ledger import Pool, PoolKind
 from app.billing.terms import ChargeType, DateRange
-from app.db.models import CreditPool, LedgerEntry
+from tortoise.expressions import Subquery
+
+from app.db.models import BillingPeriod, Contract, CreditPool, LedgerEntry
 
 
 def core_pool(row: CreditPool) -> Pool:
@@ -75,6 +77,17 @@ async def append_entries(
     return created
 
 
-def is_closed_pool(entries: Iterable[LedgerEntry]) -> bool:
-    """True once a pool has expired or rolled over (nothing can be credited back to it)."""
-    return any(e.kind in (EntryKind.EXPIRE.value, EntryKind.ROLLOVER_OUT.value) for e in entries)
+async def is_settled(pool: CreditPool) -> bool:
+    """True once the close that ends the pool's validity has run (or it expired or rolled over).
+
+    A pool used up entirely gets no EXPIRE entry, so the test is the calendar: a closed billing
+    period of its contract (for a balance: of any of its account's contracts in its currency)
+    reaching the pool's end. Nothing may be added to a settled pool.
+    """
+    if await LedgerEntry.filter(pool_id=pool.id, kind__in=[EntryKind.EXPIRE.value, EntryKind.ROLLOVER_OUT.value]).exists():
+        return True
+    periods = BillingPeriod.filter(organization_id=pool.organization_id, status="CLOSED", end_date__gte=pool.valid_end)
+    if pool.contract_id is not None:
+        return await periods.filter(contract_id=pool.contract_id).exists()
+    contracts = Contract.filter(organization_id=pool.organization_id, account_id=pool.account_id, currency=pool.currency)
+    return await periods.filter(contract_id__in=Subquery(contracts.values("id"))).exists()

@@ -74,7 +74,7 @@ def _invoice(row: object) -> ClosePeriodPayload:
 async def _entry(row: models.LedgerEntry) -> CreditBackPayload:
     from app.api.ledger.types import LedgerEntry
 
-    pool = await models.CreditPool.get(id=row.pool_id)
+    pool = await models.CreditPool.get(organization_id=row.organization_id, id=row.pool_id)
     return CreditBackPayload(entry=LedgerEntry.from_row(row, pool.currency), user_errors=[])
 
 
