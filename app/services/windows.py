@@ -14,7 +14,7 @@ still open is measured live by the billing core (``measures.measure``) from what
 ``consumed`` and ``remaining`` come from the window's own pool (PREPAID: what charges drew;
 TRACKING: what eligible spend was tracked), net of credit-backs; a window without a pool has
 neither. The number of queries does not depend on the number of windows or commitments: one batch
-of each table for all the contracts asked about, plus ``load_terms`` and one usage aggregate per
+of each table for all the contracts asked about (their terms included), plus one usage aggregate per
 contract.
 """
 
@@ -45,7 +45,7 @@ from app.db.models import (
     Product,
     RatedCharge,
 )
-from app.services.contract_terms import load_terms
+from app.services.contract_terms import load_terms_many
 
 LIVE_STATUSES = ("ACTIVE", "ENDED")
 WINDOW_POOLS = (PoolKind.PREPAID.value, PoolKind.TRACKING.value)
@@ -96,8 +96,9 @@ async def window_states(org_id: int, commitment_ids: Sequence[int]) -> dict[int,
     by_contract: dict[int, list[Commitment]] = defaultdict(list)
     for row in live:
         by_contract[row.contract_id].append(row)
+    terms = await load_terms_many(org_id, [contracts[cid] for cid in by_contract])
     for contract_id, rows in by_contract.items():
-        out.update(await _contract_states(org_id, contracts[contract_id], rows, facts))
+        out.update(await _contract_states(org_id, contracts[contract_id], terms[contract_id], rows, facts))
     return out
 
 
@@ -133,10 +134,9 @@ def _group(rows: Iterable, attr: str) -> dict[int, list]:  # type: ignore[type-a
     return out
 
 
-async def _contract_states(org_id: int, contract: Contract, rows: list[Commitment],
+async def _contract_states(org_id: int, contract: Contract, terms: ContractTerms, rows: list[Commitment],
                            facts: _Facts) -> dict[int, list[WindowState]]:
     """The windows of ``rows`` (commitments of one contract), measured live where still open."""
-    terms = await load_terms(org_id, contract)
     core = {c.key: c for c in terms.commitments}
     open_spans = [DateRange(w.start_date, w.end_date)
                   for row in rows for w in facts.windows[row.id] if not w.settled]
