@@ -24,6 +24,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -55,8 +56,8 @@ GRAPHIQL_STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "graph
 class GraphiQLAsset:
     """One file of Strawberry's GraphiQL page and its vendored copy."""
 
-    cdn_url: str  # exactly as written in strawberry/static/graphiql.html
-    path: str  # relative to GRAPHIQL_STATIC_DIR and to GRAPHIQL_ASSETS_PATH
+    path: str  # package@version/file: the end of its URL in strawberry's graphiql.html, and its
+    # place under GRAPHIQL_STATIC_DIR and GRAPHIQL_ASSETS_PATH
     integrity: str  # the SRI in strawberry's html, verified against the npm file
 
     @property
@@ -69,41 +70,34 @@ class GraphiQLAsset:
 
 
 # Strawberry 0.341.x's graphiql.html.  Each file was taken from the npm tarball of
-# package@version at the same path (unpkg serves npm tarballs verbatim) and its sha384
+# package@version at the same path (the CDN serves npm tarballs verbatim) and its sha384
 # checked against the integrity attribute below.
 GRAPHIQL_ASSETS: tuple[GraphiQLAsset, ...] = (
     GraphiQLAsset(
-        "https://unpkg.com/react@18.2.0/umd/react.production.min.js",
         "react@18.2.0/umd/react.production.min.js",
         "sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8",
     ),
     GraphiQLAsset(
-        "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js",
         "react-dom@18.2.0/umd/react-dom.production.min.js",
         "sha384-bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh",
     ),
     GraphiQLAsset(
-        "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js",
         "js-cookie@3.0.5/dist/js.cookie.min.js",
         "sha384-/vxhYfM1LENRhdpZ8dwEsQn/X4VhpbEZSiU4m/FwR+PVpzar4fkEOw8FP9Y+OfQN",
     ),
     GraphiQLAsset(
-        "https://unpkg.com/graphiql@3.8.3/graphiql.min.css",
         "graphiql@3.8.3/graphiql.min.css",
         "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
     ),
     GraphiQLAsset(
-        "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css",
         "@graphiql/plugin-explorer@1.0.2/dist/style.css",
         "sha384-5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi",
     ),
     GraphiQLAsset(
-        "https://unpkg.com/graphiql@3.8.3/graphiql.min.js",
         "graphiql@3.8.3/graphiql.min.js",
         "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
     ),
     GraphiQLAsset(
-        "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js",
         "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js",
         "sha384-2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9",
     ),
@@ -186,15 +180,12 @@ def _offline_template() -> str:
             raise GraphiQLTemplateError(
                 f"{asset.file} has {actual}, expected {asset.integrity}"
             )
-        hits = 0
-        for attr in ("src", "href"):
-            needle = f'{attr}="{asset.cdn_url}"'
-            hits += page.count(needle)
-            page = page.replace(needle, f'{attr}="{asset.local_url}"')
+        remote = re.compile(rf'(src|href)="https?://[^"/]+/{re.escape(asset.path)}"')
+        page, hits = remote.subn(rf'\1="{asset.local_url}"', page)
         if hits != 1:
             raise GraphiQLTemplateError(
-                f"expected {asset.cdn_url} once in strawberry's graphiql.html, "
-                f"found it {hits} times"
+                f"expected one remote URL ending in {asset.path} in strawberry's graphiql.html, "
+                f"found {hits}"
             )
     if page.count(_HEADERS_ANCHOR) != 1:
         raise GraphiQLTemplateError(
