@@ -54,6 +54,15 @@ async def _currency(info: Info, contract_id: int) -> str:
     return str(contract.currency)
 
 
+async def _price_ok(info: Info, row: models.Price) -> PricePayload:
+    return PricePayload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
+
+
+async def _line_ok(info: Info, row: models.ServiceLine) -> ServiceLinePayload:
+    line = ServiceLine.from_row(row, await _currency(info, row.contract_id))
+    return ServiceLinePayload(service_line=line, user_errors=[])
+
+
 def _delete(org_id: int, model: type, global_id: str, type_name: str) -> object:
     return run(
         lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
@@ -97,26 +106,20 @@ class ContractMutations:
     async def create_price(self, info: Info, contract_id: ContractId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")]) -> PricePayload:
         org_id = org_of(info)
 
-        async def ok(row: models.Price) -> PricePayload:
-            return PricePayload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
-
         return await run(
             lambda errors: PricePayload(price=None, user_errors=errors),
             lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
-            ok,
+            lambda row: _price_ok(info, row),
         )
 
     @strawberry.mutation(description="Replace a price of a draft contract.")
     async def update_price(self, info: Info, id: NodeId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")]) -> PricePayload:
         org_id = org_of(info)
 
-        async def ok(row: models.Price) -> PricePayload:
-            return PricePayload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
-
         return await run(
             lambda errors: PricePayload(price=None, user_errors=errors),
             lambda: contracts.update_part(org_id, ids.decode(id, "Price", "id"), input.to_spec()),
-            ok,
+            lambda row: _price_ok(info, row),
         )
 
     @strawberry.mutation(description="Remove a price from a draft contract.")
@@ -127,28 +130,20 @@ class ContractMutations:
     async def create_service_line(self, info: Info, contract_id: ContractId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")]) -> ServiceLinePayload:
         org_id = org_of(info)
 
-        async def ok(row: models.ServiceLine) -> ServiceLinePayload:
-            line = ServiceLine.from_row(row, await _currency(info, row.contract_id))
-            return ServiceLinePayload(service_line=line, user_errors=[])
-
         return await run(
             lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
             lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
-            ok,
+            lambda row: _line_ok(info, row),
         )
 
     @strawberry.mutation(description="Replace a service line of a draft contract.")
     async def update_service_line(self, info: Info, id: NodeId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")]) -> ServiceLinePayload:
         org_id = org_of(info)
 
-        async def ok(row: models.ServiceLine) -> ServiceLinePayload:
-            line = ServiceLine.from_row(row, await _currency(info, row.contract_id))
-            return ServiceLinePayload(service_line=line, user_errors=[])
-
         return await run(
             lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
             lambda: contracts.update_part(org_id, ids.decode(id, "ServiceLine", "id"), input.to_spec()),
-            ok,
+            lambda row: _line_ok(info, row),
         )
 
     @strawberry.mutation(description="Remove a service line from a draft contract.")
