@@ -14,6 +14,7 @@ class Commitment(TenantModel):
 
     contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.CASCADE)
     name = fields.CharField(max_length=200)
+    seq = fields.IntField(default=0)  # creation order within the contract (SPEC §7 tie-breaks)
     type = fields.CharField(max_length=20)
     start_date = fields.DateField(null=True)
     end_date = fields.DateField(null=True)

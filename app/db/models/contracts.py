@@ -58,6 +58,7 @@ class ServiceLine(TenantModel):
 
     contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.CASCADE)
     product: Any = fields.ForeignKeyField("models.Product", related_name=False, on_delete=fields.RESTRICT)
+    seq = fields.IntField(default=0)  # creation order within the contract (SPEC §7 tie-breaks)
     package: Any = fields.ForeignKeyField(
         "models.Product", related_name=False, on_delete=fields.RESTRICT, null=True
     )

@@ -17,6 +17,7 @@ class Organization(Model):
     name = fields.CharField(max_length=200)
     default_currency = fields.CharField(max_length=3, default="USD")
     drawdown_order = fields.CharField(max_length=20, default="COMMITMENT_FIRST")
+    close_grace_days = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

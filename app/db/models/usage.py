@@ -36,6 +36,7 @@ class OneTimeCharge(TenantModel):
     service_date = fields.DateField()
     description = fields.CharField(max_length=200, default="")
     idempotency_key = fields.CharField(max_length=200)
+    seq = fields.IntField(default=0)  # creation order within the contract (SPEC §7 tie-breaks)
 
     class Meta:
         table = "one_time_charge"
