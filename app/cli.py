@@ -49,7 +49,7 @@ def _bar(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-async def _close_due(settings: Settings, as_of: date, org_ids: list[int]) -> int:
+async def _close_due(settings: Settings, as_of: date | None, org_ids: list[int]) -> int:
     from app.db.config import close_db, init_db
     from app.db.models import Organization
     from app.services.closing import close_due_periods
@@ -60,7 +60,11 @@ async def _close_due(settings: Settings, as_of: date, org_ids: list[int]) -> int
         ids = org_ids or list(await Organization.all().order_by("id").values_list("id", flat=True))
         for org_id in ids:
             report = await close_due_periods(org_id, as_of, progress=_bar)
-            print(f"organization {org_id}: {report.closed} closed, {len(report.failures)} failed")
+            if as_of is not None and report.as_of != as_of:
+                print(f"--as-of {as_of} is after today: closing what is due by today, {report.as_of}")
+                as_of = report.as_of  # say it once
+            print(f"organization {org_id}: {report.closed} closed, {len(report.failures)} failed "
+                  f"(due by {report.as_of})")
             for f in report.failures:
                 print(f"  contract {f.contract_id} period {f.period_start}: {f.code} {f.message}")
             failures += len(report.failures)
@@ -69,7 +73,7 @@ async def _close_due(settings: Settings, as_of: date, org_ids: list[int]) -> int
     return failures
 
 
-def cmd_close_due(settings: Settings, as_of: date, org_ids: list[int]) -> None:
+def cmd_close_due(settings: Settings, as_of: date | None, org_ids: list[int]) -> None:
     failures = asyncio.run(_close_due(settings, as_of, org_ids))
     if failures:
         sys.exit(1)
@@ -102,8 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     create = sub.add_parser("create-org", help="Create an organization and print its API key.")
     create.add_argument("name")
     create.add_argument("--currency", default="USD")
-    due = sub.add_parser("close-due-periods", help="Close every billing period ended on or before --as-of.")
-    due.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    due = sub.add_parser("close-due-periods", help="Close every billing period due by --as-of: a period "
+                         "[start, end) is due from end + the organization's closeGraceDays.")
+    due.add_argument("--as-of", type=date.fromisoformat, default=None,
+                     help="YYYY-MM-DD (default today, UTC; a later day counts as today)")
     due.add_argument("--org", type=int, action="append", default=[], help="organization id (default: all)")
     args = parser.parse_args(argv)
     settings = load_settings()

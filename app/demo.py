@@ -121,4 +121,5 @@ async def run_demo_months(org_id: int, ramp_id: int, prepaid_id: int) -> None:
         for m in (1, 2, 3)
     ]
     await usage.record_usage(org_id, events)
-    await closing.close_due_periods(org_id, date(2026, 4, 1))
+    # as of 2 April 2026 (a day in the past): March [1 Mar, 1 Apr) is due from 1 April + 1 grace day
+    await closing.close_due_periods(org_id, date(2026, 4, 2))

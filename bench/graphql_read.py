@@ -21,8 +21,7 @@ from app.api.context import Context
 from app.api.loaders import Loaders
 from app.api.scalars import money, optional_quantity, quantity
 from app.api.schema import schema
-from app.billing.calendar import commitment_windows
-from app.billing.ramps import committed_amount
+from app.billing.activation import window_plans
 from app.billing.terms import Commitment as CoreCommitment
 from app.billing.terms import (
     CommitmentType,
@@ -152,8 +151,9 @@ async def by_hand(org: int) -> dict[str, Any]:
             frequency=Frequency(c["frequency"]),
             ramp=tuple(RampStep(s["from_window"], quantity(s["amount"])) for s in steps[c["id"]]),
             prorate=c["prorate"])
-        return [{"number": w.number, "startDate": w.span.start.isoformat(), "endDate": w.span.end.isoformat(),
-                 "committed": str(quantity(committed_amount(core, w)))} for w in commitment_windows(core)]
+        return [{"number": p.window.number, "startDate": p.window.span.start.isoformat(),
+                 "endDate": p.window.span.end.isoformat(), "committed": str(quantity(p.committed))}
+                for p in window_plans(core, contract["currency"])]
 
     nodes = []
     for r in rows:

@@ -4,25 +4,32 @@ emptied before every test that asks for ``db``.
     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test_commitments_{} pytest
 
 A ``{}`` in the URL becomes a random name; that database is created, then dropped at the end.
+
+Every test runs with the service's clock stopped on ``TEST_TODAY`` (1 January 2100), so that the
+literal 2026 dates of the tests are all in the past and their periods may be closed. A test about
+close timing sets its own day with ``frozen_clock(date(...))`` (``app.clock``).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
 
 import pytest
 import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.contrib.test import truncate_all_models
 
+from app.clock import frozen_clock
 from app.db.aggregates import ensure_sqlite_functions
 from app.db.config import set_decimal_precision, tortoise_config
 
 set_decimal_precision()
 
 DEFAULT_URL = "sqlite://:memory:"
+TEST_TODAY = date(2100, 1, 1)
 
 
 def database_url() -> str:
@@ -55,6 +62,13 @@ async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test."""
     await truncate_all_models()
     yield database
+
+
+@pytest.fixture(autouse=True)
+def test_today() -> Iterator[date]:
+    """The service's clock for every test: stopped on ``TEST_TODAY`` unless the test freezes another day."""
+    with frozen_clock(TEST_TODAY):
+        yield TEST_TODAY
 
 
 @pytest.fixture

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from app.clock import SystemClock
 from app.db.models import Contract, Invoice
 from app.demo import ensure_embedded_org
 from app.settings import load_settings
 
 
-async def test_demo_organization_has_contracts_and_invoices(db: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("real_clock", [False, True])
+async def test_demo_organization_has_contracts_and_invoices(db: str, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                            real_clock: bool) -> None:
+    if real_clock:  # the demo's quarter is due by the machine's clock too (its as-of lies in the past)
+        monkeypatch.setattr("app.clock._clock", SystemClock())
     monkeypatch.setenv("COMMITMENTS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", db)
     settings = load_settings()

@@ -15,17 +15,17 @@ from decimal import Decimal
 
 from app.billing.calendar import Period, billing_periods, check_alignment, commitment_windows
 from app.billing.ledger import LedgerEntry, Pool, issue
-from app.billing.money import round_money
+from app.billing.money import as_quantity, round_money
 from app.billing.ramps import committed_amount
 from app.billing.settlement import settlement_for
-from app.billing.terms import Commitment, CommitmentType, ContractTerms
+from app.billing.terms import Commitment, CommitmentType, ContractTerms, in_creation_order
 from app.billing.validation import validate_contract_terms
 
 
 @dataclass(frozen=True)
 class WindowPlan:
-    """One window of one commitment and its committed amount *C* (rounded for SPEND; an exact
-    quantity for the other types)."""
+    """One window of one commitment and its committed amount *C* (rounded for SPEND; for the other
+    types shown with ``QUANTITY_PLACES`` decimals: the close recomputes it exactly from the ramp)."""
 
     commitment_key: str
     window: Period
@@ -50,7 +50,7 @@ def check_activation(terms: ContractTerms) -> None:
     alignment of every commitment (``calendar.check_alignment``), which drafts do not need.
     """
     validate_contract_terms(terms)
-    for commitment in sorted(terms.commitments, key=lambda c: c.key):
+    for commitment in in_creation_order(terms.commitments):
         check_alignment(terms, commitment)
 
 
@@ -58,9 +58,11 @@ def window_plans(commitment: Commitment, currency: str) -> tuple[WindowPlan, ...
     """Every window of ``commitment`` with its committed amount (money rounded half up)."""
     plans = []
     for window in commitment_windows(commitment):
-        amount = committed_amount(commitment, window)
+        exact_amount = committed_amount(commitment, window)
         if commitment.type is CommitmentType.SPEND:
-            amount = round_money(amount, currency)
+            amount = round_money(exact_amount, currency)
+        else:
+            amount = as_quantity(exact_amount)
         plans.append(WindowPlan(commitment.key, window, amount))
     return tuple(plans)
 
@@ -68,14 +70,14 @@ def window_plans(commitment: Commitment, currency: str) -> tuple[WindowPlan, ...
 def activate(terms: ContractTerms, *, first_seq: int = 0) -> Activation:
     """Check ``terms`` and build what activation writes.
 
-    Pools are numbered (``seq``, their creation order) from ``first_seq``, by commitment key then
+    Pools are numbered (``seq``, their creation order) from ``first_seq``, by commitment creation order then
     window, so the result does not depend on the order of ``terms.commitments``.
     """
     check_activation(terms)
     plans: list[WindowPlan] = []
     pools: list[Pool] = []
     entries: list[LedgerEntry] = []
-    for commitment in sorted(terms.commitments, key=lambda c: c.key):
+    for commitment in in_creation_order(terms.commitments):
         own = window_plans(commitment, terms.currency)
         plans.extend(own)
         settlement = settlement_for(commitment)

@@ -22,11 +22,19 @@ from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.drawdown import Draw, check_unique_charges, draw_down, drawn_per_charge
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.fees import fee_lines_for_period
-from app.billing.invoice import Invoice, InvoiceLine, order_lines
+from app.billing.invoice import Invoice, InvoiceLine, describe_charge, order_lines
+from app.billing.labels import pool_label
 from app.billing.ledger import Book, EntryKind, LedgerEntry, Pool, entry, sort_pools
 from app.billing.prepaid import find_overages, overage_lines
 from app.billing.rating import rate_period
-from app.billing.terms import Commitment, ContractTerms, DateRange, LineType, PaymentTiming
+from app.billing.terms import (
+    Commitment,
+    ContractTerms,
+    DateRange,
+    LineType,
+    PaymentTiming,
+    in_creation_order,
+)
 from app.billing.window_end import WindowResult, ending_windows, settle_window
 
 ZERO = Decimal(0)
@@ -91,18 +99,20 @@ def period_usage(usage: Iterable[UsageTotal], span: DateRange) -> dict[str, Deci
 
 
 def _drawdown_lines(
-    draws: Sequence[Draw], charges: Sequence[Charge], book: Book
+    draws: Sequence[Draw], charges: Sequence[Charge], book: Book, terms: ContractTerms
 ) -> list[InvoiceLine]:
     """One negative DRAWDOWN line per draw, naming the pool that paid."""
     by_key = {charge.key: charge for charge in charges}
+    commitments = {c.key: c for c in terms.commitments}
     lines = []
     for draw in draws:
         charge, pool = by_key[draw.charge_key], book.pools[draw.pool_key]
+        owner = commitments.get(pool.commitment_key or "")
         lines.append(
             InvoiceLine(
                 type=LineType.DRAWDOWN,
                 amount=-draw.amount,
-                description=f"paid from {pool.kind.value.lower()} credit {pool.key}",
+                description=f"{describe_charge(charge)} paid from {pool_label(pool, owner)}",
                 service_period=charge.service_period,
                 product=charge.product or None,
                 charge_key=charge.key,
@@ -120,7 +130,7 @@ def _draw(
     """Step 4: drawdown, its CONSUME entries and lines, then prepaid overage and surcharges."""
     terms, span = inp.terms, inp.period.span
     draws = draw_down(charges, tuple(book.pools.values()), terms.drawdown_order, span)
-    lines = _drawdown_lines(draws, charges, book)
+    lines = _drawdown_lines(draws, charges, book, terms)
     book.post(
         [
             entry(
@@ -175,7 +185,7 @@ def _expire_ended(span: DateRange, book: Book) -> None:
 
 
 def _sorted(commitments: Iterable[Commitment]) -> list[Commitment]:
-    return sorted(commitments, key=lambda c: c.key)
+    return in_creation_order(commitments)
 
 
 def close_period(inp: CloseInput) -> CloseResult:

@@ -19,7 +19,7 @@ from app.billing.calendar import Period
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.invoice import InvoiceLine
 from app.billing.ledger import EntryKind, LedgerEntry, Pool, PoolKind, apply, entry, issue
-from app.billing.money import round_money
+from app.billing.money import exact, round_money
 from app.billing.terms import ChargeType, Commitment, DateRange
 
 ZERO = Decimal(0)
@@ -68,9 +68,9 @@ def rollover_amount(commitment: Commitment, remainder: Decimal, currency: str) -
     """``min(remainder × rolloverFraction, rolloverCap)``, rounded half up (never > remainder)."""
     if commitment.rollover_fraction <= 0 or remainder <= 0:
         return ZERO
-    amount = remainder * commitment.rollover_fraction
+    amount = exact(remainder) * exact(commitment.rollover_fraction)
     if commitment.rollover_cap is not None:
-        amount = min(amount, commitment.rollover_cap)
+        amount = min(amount, exact(commitment.rollover_cap))
     return min(round_money(amount, currency), remainder)
 
 

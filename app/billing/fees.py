@@ -11,13 +11,14 @@ commitment (``BILLING_PLAN``) or on explicit fee dates (``FEE_DATES``). Every fe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from app.billing.calendar import Period, billing_periods, commitment_windows
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.guards import require_non_negative
 from app.billing.invoice import InvoiceLine
-from app.billing.money import quantum, round_money
+from app.billing.labels import day_label
+from app.billing.money import exact, round_down_money, round_money
 from app.billing.ramps import committed_amount
 from app.billing.terms import (
     Commitment,
@@ -78,9 +79,10 @@ def plan_parts(rest: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
     """
     if count < 1:
         raise BillingError(CODE, "a billing plan needs at least one billing period", "fees")
-    part = round_money(rest / count, currency)
+    share = exact(rest) / count
+    part = round_money(share, currency)
     if part * (count - 1) > rest:
-        part = (rest / count).quantize(quantum(currency), rounding=ROUND_DOWN)
+        part = round_down_money(share, currency)
     return (part,) * (count - 1) + (rest - part * (count - 1),)
 
 
@@ -151,7 +153,7 @@ def _fee_line(
     return InvoiceLine(
         type=LineType.COMMITMENT_FEE,
         amount=amount,
-        description=f"commitment fee {commitment.key}: {description}",
+        description=f"commitment fee of {commitment.label}: {description}",
         service_period=period.span,
         commitment_key=commitment.key,
     )
@@ -175,7 +177,7 @@ def fee_lines_for_period(
     else:
         for item in sorted(fees.fee_dates, key=lambda f: (f.date, f.amount)):
             if period.span.contains(item.date) and item.amount > 0:
-                lines.append(_fee_line(commitment, period, item.amount, f"due {item.date}"))
+                lines.append(_fee_line(commitment, period, item.amount, f"due {day_label(item.date)}"))
     return tuple(lines)
 
 

@@ -110,7 +110,11 @@ def charge_line(charge: Charge, amount: Decimal | None = None) -> InvoiceLine:
 def describe_charge(charge: Charge) -> str:
     """A short human description of a charge line."""
     label = charge.type.value.replace("_", " ").lower()
-    return f"{label}: {charge.product}" if charge.product else label
+    if charge.product in ("standing", "minimum_spend") or not charge.product:
+        return {"standing": "standing charge", "minimum_spend": "minimum spend top-up"}.get(
+            charge.product, label
+        )
+    return f"{label}: {charge.product}"
 
 
 def order_lines(lines: Sequence[InvoiceLine]) -> tuple[InvoiceLine, ...]:

@@ -63,7 +63,8 @@ class PoolKind(str, Enum):
 
 @dataclass(frozen=True)
 class Pool:
-    """A credit pool as it stands. ``seq`` is its creation order (the last drawdown tie-break)."""
+    """A credit pool as it stands. ``seq`` is its creation order (the last drawdown tie-break);
+    ``name`` is a balance's name, for the lines that draw on it."""
 
     key: str
     kind: PoolKind
@@ -76,6 +77,7 @@ class Pool:
     window_index: int | None = None
     rolled_over: bool = False
     seq: int = 0
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,20 @@ Choices where SPEC.md is silent (also in docs/billing-rules.md §5):
 - SERVICE matches lines by product alone; PACKAGE matches lines of the package with kind PACKAGE.
 - With ``currency`` given, a SPEND window's committed amount is rounded to the minor unit first,
   so the shortfall matches the rounded amount a pool holds.
+
+Every figure here is exact (``Fraction``): a time-weighted volume is a quotient of days, and the
+AVERAGE_USAGE shortfall (C − U ÷ V) × V is C × V − U with no average cut to a precision in between.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from fractions import Fraction
 
 from app.billing.calendar import Period
 from app.billing.charges import Charge, UsageTotal
-from app.billing.money import round_money
+from app.billing.money import exact, ratio, round_money
 from app.billing.ramps import committed_amount
 from app.billing.terms import (
     ChargeType,
@@ -30,8 +33,8 @@ from app.billing.terms import (
     ServiceLine,
 )
 
-ZERO = Decimal(0)
-ONE = Decimal(1)
+ZERO = Fraction(0)
+ONE = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,11 @@ class Measurement:
     ``committed_total`` is C × V (the base of percent penalty tiers).
     """
 
-    committed: Decimal
-    measured: Decimal
-    shortfall: Decimal
-    volume: Decimal
-    committed_total: Decimal
+    committed: Fraction
+    measured: Fraction
+    shortfall: Fraction
+    volume: Fraction
+    committed_total: Fraction
 
 
 def charge_is_eligible(
@@ -76,27 +79,27 @@ def time_weighted_volume(
     lines: Sequence[ServiceLine],
     window_span: DateRange,
     predicate: Callable[[ServiceLine], bool],
-) -> Decimal:
+) -> Fraction:
     """Σ quantity × (days the line is active in the window ÷ days of the window as cut by the
     term), over the lines ``predicate`` accepts. ``window_span`` is the cut window. One division
-    at the end keeps the result independent of the lines' order."""
+    at the end keeps the result independent of the lines' order; the result is exact."""
     if window_span.days <= 0:
         return ZERO
     weighted = sum(
         (
-            line.quantity * line.active.overlap_days(window_span)
+            exact(line.quantity) * line.active.overlap_days(window_span)
             for line in lines
             if predicate(line)
         ),
         ZERO,
     )
-    return weighted / Decimal(window_span.days)
+    return weighted * ratio(1, window_span.days)
 
 
-def _usage_in(commitment: Commitment, span: DateRange, usage: Sequence[UsageTotal]) -> Decimal:
+def _usage_in(commitment: Commitment, span: DateRange, usage: Sequence[UsageTotal]) -> Fraction:
     return sum(
         (
-            total.quantity
+            exact(total.quantity)
             for total in usage
             if total.usage_class == commitment.usage_class and _inside(total.span, span)
         ),
@@ -124,13 +127,13 @@ def measured_value(
     usage: Sequence[UsageTotal],
     service_lines: Sequence[ServiceLine],
     charges: Sequence[Charge],
-) -> tuple[Decimal, Decimal]:
+) -> tuple[Fraction, Fraction]:
     """``(M, V)`` of ``commitment`` over ``span`` (V is 1 except for AVERAGE_USAGE)."""
     kind = commitment.type
     if kind is CommitmentType.SPEND:
         spend = sum(
             (
-                c.amount
+                exact(c.amount)
                 for c in charges
                 if is_eligible(commitment, c) and _inside(c.service_period, span)
             ),
@@ -157,11 +160,11 @@ def measure(
     currency: str | None = None,
 ) -> Measurement:
     """Measure ``commitment`` over ``window``: committed *C* (from the ramp, prorated for flow
-    types), measured *M*, shortfall *S*, volume *V* and committed total *C × V*. Unrounded, except
+    types), measured *M*, shortfall *S*, volume *V* and committed total *C × V*. Exact, except
     that a SPEND commitment's *C* is rounded to ``currency`` when one is given."""
     committed = committed_amount(commitment, window)
     if currency is not None and commitment.type is CommitmentType.SPEND:
-        committed = round_money(committed, currency)
+        committed = exact(round_money(committed, currency))
     measured, volume = measured_value(
         commitment, window.span, usage=usage, service_lines=service_lines, charges=charges
     )

@@ -14,48 +14,50 @@ Choices where SPEC.md is silent (also in docs/billing-rules.md §8):
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.guards import is_finite, require_non_negative
 from app.billing.measures import Measurement
+from app.billing.money import exact
 from app.billing.terms import Penalty, PenaltyKind, TierBasis, TierMode
 from app.billing.tiers import bounds_problem, landing_tier, reached_parts
 
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
+ZERO = Fraction(0)
 
 
-def _unit_bounds(penalty: Penalty, m: Measurement) -> list[Decimal | None]:
+def _unit_bounds(penalty: Penalty, m: Measurement) -> list[Fraction | None]:
     """The tier bounds in shortfall units: a percent bound b is b × C_total ÷ 100 units, so that
     x = S ÷ C_total × 100 ≤ b exactly when S ≤ b × C_total ÷ 100 (no division by C_total)."""
     if penalty.basis is TierBasis.UNITS:
-        return [tier.up_to for tier in penalty.tiers]
+        return [None if tier.up_to is None else exact(tier.up_to) for tier in penalty.tiers]
     return [
-        None if tier.up_to is None else tier.up_to * m.committed_total / HUNDRED
+        None if tier.up_to is None else exact(tier.up_to) * exact(m.committed_total) / 100
         for tier in penalty.tiers
     ]
 
 
-def _tiered_amount(penalty: Penalty, m: Measurement) -> Decimal:
+def _tiered_amount(penalty: Penalty, m: Measurement) -> Fraction:
     """TIERED: x is S (UNITS) or S ÷ C_total × 100 (PERCENT), worked in units throughout."""
     if penalty.basis is TierBasis.PERCENT and m.committed_total <= 0:
         return ZERO
     bounds = _unit_bounds(penalty, m)
+    shortfall = exact(m.shortfall)
     if penalty.mode is TierMode.VOLUME:
-        index = landing_tier(bounds, m.shortfall)
+        index = landing_tier(bounds, shortfall)
         tier = penalty.tiers[len(bounds) - 1 if index is None else index]
-        return m.shortfall * tier.rate + tier.flat
+        return shortfall * exact(tier.rate) + exact(tier.flat)
     return sum(
         (
-            part * penalty.tiers[index].rate + penalty.tiers[index].flat
-            for index, part in reached_parts(bounds, m.shortfall)
+            part * exact(penalty.tiers[index].rate) + exact(penalty.tiers[index].flat)
+            for index, part in reached_parts(bounds, shortfall)
         ),
         ZERO,
     )
 
 
-def penalty_amount(penalty: Penalty, m: Measurement, window_charges_total: Decimal) -> Decimal:
-    """What ``penalty`` bills for a window measured as ``m`` (unrounded; 0 with no shortfall).
+def penalty_amount(penalty: Penalty, m: Measurement, window_charges_total: Decimal) -> Fraction:
+    """What ``penalty`` bills for a window measured as ``m`` (exact, unrounded; 0 with no shortfall).
 
     CHARGE: max(0, A − B) with B = ``window_charges_total`` (all drawable charges of the window,
     before drawdown). COUNT: S × R. TIERED: see ``_tiered_amount`` and SPEC §8.
@@ -63,9 +65,9 @@ def penalty_amount(penalty: Penalty, m: Measurement, window_charges_total: Decim
     if m.shortfall <= 0:
         return ZERO
     if penalty.kind is PenaltyKind.CHARGE:
-        return max(ZERO, penalty.amount - window_charges_total)
+        return max(ZERO, exact(penalty.amount) - exact(window_charges_total))
     if penalty.kind is PenaltyKind.COUNT:
-        return m.shortfall * penalty.rate
+        return exact(m.shortfall) * exact(penalty.rate)
     return _tiered_amount(penalty, m)
 
 

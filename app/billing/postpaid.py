@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from app.billing.calendar import Period
 from app.billing.charges import Charge
@@ -21,12 +22,12 @@ from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.invoice import InvoiceLine
 from app.billing.ledger import EntryKind, LedgerEntry, Pool, PoolKind, entry
 from app.billing.measures import is_eligible, measured_value
-from app.billing.money import round_money
+from app.billing.labels import money_text, percent_text, span_label
+from app.billing.money import exact, round_money
 from app.billing.ramps import committed_amount
 from app.billing.terms import Commitment, DateRange, LineType
 
 ZERO = Decimal(0)
-HUNDRED = Decimal(100)
 POOL_KIND = PoolKind.TRACKING
 
 
@@ -78,7 +79,7 @@ def track(
     return tuple(entries)
 
 
-def _eligible_spend(commitment: Commitment, span: DateRange, charges: Sequence[Charge]) -> Decimal:
+def _eligible_spend(commitment: Commitment, span: DateRange, charges: Sequence[Charge]) -> Fraction:
     spend, _ = measured_value(commitment, span, usage=(), service_lines=(), charges=charges)
     return spend
 
@@ -97,17 +98,18 @@ def surcharge_line(
     percent = commitment.overage_surcharge_percent
     if percent == 0:
         return None
-    committed = round_money(committed_amount(commitment, window), currency)
+    committed = exact(round_money(committed_amount(commitment, window), currency))
     before = _eligible_spend(commitment, window.span, prior)
     after = before + _eligible_spend(commitment, window.span, current)
-    above = max(ZERO, after - committed) - max(ZERO, before - committed)
-    amount = round_money(above * percent / HUNDRED, currency)
+    above = max(Fraction(0), after - committed) - max(Fraction(0), before - committed)
+    amount = round_money(above * exact(percent) / 100, currency)
     if amount == 0:
         return None
     return InvoiceLine(
         type=LineType.OVERAGE_SURCHARGE,
         amount=amount,
-        description=f"overage surcharge {percent}% on {above} above commitment {commitment.key}",
+        description=f"overage surcharge {percent_text(percent)} on {money_text(above, currency)} "
+        f"above the {span_label(window.span)} minimum of {commitment.label}",
         service_period=period,
         commitment_key=commitment.key,
         window_index=window.index,
@@ -121,7 +123,7 @@ def true_up_line(
     return InvoiceLine(
         type=LineType.TRUE_UP,
         amount=amount,
-        description=f"true-up of commitment {commitment.key}, window {window.number}",
+        description=f"true-up of {commitment.label} for {span_label(window.span)}",
         service_period=window.span,
         commitment_key=commitment.key,
         pool_key=pool.key,

@@ -21,11 +21,11 @@ from app.billing.drawdown import ordered_charges, pool_order_key
 from app.billing.invoice import InvoiceLine, charge_line
 from app.billing.ledger import EntryKind, Pool, PoolKind, entry
 from app.billing.measures import is_eligible
-from app.billing.money import round_money
+from app.billing.labels import money_text, percent_text
+from app.billing.money import exact, round_money
 from app.billing.terms import Commitment, DateRange, LineType, PaymentTiming
 
 ZERO = Decimal(0)
-HUNDRED = Decimal(100)
 POOL_KIND = PoolKind.PREPAID
 
 
@@ -66,9 +66,10 @@ def _first_in_drawdown_order(
 ) -> Commitment:
     """The commitment whose first pool (valid this period) comes first in drawdown order."""
 
-    def rank(commitment: Commitment) -> tuple[int, object, str]:
+    def rank(commitment: Commitment) -> tuple[int, object, int, str]:
         own = sorted(_commitment_pools(pools, commitment, span), key=pool_order_key)
-        return (0, pool_order_key(own[0]), commitment.key) if own else (1, (), commitment.key)
+        first = pool_order_key(own[0]) if own else ()
+        return (0 if own else 1, first, commitment.seq, commitment.key)
 
     return min(qualifying, key=rank)
 
@@ -115,13 +116,14 @@ def overage_lines(
             lines.append(charge_line(charge))
         elif found.separate:
             lines.append(charge_line(charge, charge.amount - found.amount))
-            lines.append(_overage_line(found, LineType.OVERAGE, found.amount, "overage"))
+            lines.append(_overage_line(found, LineType.OVERAGE, found.amount, "overage beyond prepaid credit"))
         else:
             lines.append(charge_line(charge))
             percent = found.commitment.overage_surcharge_percent
-            surcharge = round_money(found.amount * percent / HUNDRED, currency)
+            surcharge = round_money(exact(found.amount) * exact(percent) / 100, currency)
             if surcharge != 0:
-                label = f"overage surcharge {percent}% on {found.amount}"
+                label = (f"overage surcharge {percent_text(percent)} on "
+                         f"{money_text(found.amount, currency)} of overage")
                 lines.append(_overage_line(found, LineType.OVERAGE_SURCHARGE, surcharge, label))
     return tuple(lines)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from itertools import pairwise
 
 from app.billing.calendar import Period
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.guards import require_non_negative
+from app.billing.money import exact, ratio
 from app.billing.terms import Commitment, RampStep
 
 FIELD = "rampSteps"
@@ -56,14 +58,15 @@ def ramp_amount(ramp: Sequence[RampStep], window_number: int) -> Decimal:
     return amount
 
 
-def committed_amount(commitment: Commitment, window: Period) -> Decimal:
-    """The committed amount *C* of ``window``, unrounded.
+def committed_amount(commitment: Commitment, window: Period) -> Fraction:
+    """The committed amount *C* of ``window``, exact (unrounded).
 
     The ramp amount of the window; for the flow types (SPEND, USAGE) in a partial window, unless
-    the commitment says ``prorate=False``, times ``span.days ÷ full.days``. Level types are never
-    prorated. Callers round money amounts.
+    the commitment says ``prorate=False``, times ``span.days ÷ full.days`` (an exact fraction: 1 TB
+    over 17 of 31 days is 17/31 TB, not 0.548387…). Level types are never prorated. Callers round
+    money amounts once, at the line or the pool.
     """
-    amount = ramp_amount(commitment.ramp, window.number)
+    amount = exact(ramp_amount(commitment.ramp, window.number))
     if window.partial and commitment.type.is_flow and commitment.prorate:
-        return amount * Decimal(window.span.days) / Decimal(window.full.days)
+        return amount * ratio(window.span.days, window.full.days)
     return amount

@@ -12,8 +12,8 @@ docs/billing-rules.md §4):
 - Lines are omitted when there is nothing to bill: USAGE with quantity 0, RECURRING / STANDING /
   MINIMUM_SPEND whose rounded amount is 0. ONE_TIME charges always appear as posted.
 - Contract-level charges carry the reserved product codes ``standing`` and ``minimum_spend``.
-- Charges come out in the drawdown order (type, then product, then usage class / line key /
-  one-time creation order) and ``seq`` is their position in that tuple.
+- Charges come out in the drawdown order (type, then product, then usage class / the service
+  line's or one-time charge's creation order) and ``seq`` is their position in that tuple.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from app.billing.calendar import Period
 from app.billing.charges import Charge, OneTimeCharge
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.guards import is_finite, require_non_negative
-from app.billing.money import round_money
+from app.billing.money import exact, ratio, round_money
 from app.billing.terms import (
     DRAWABLE_ORDER,
     ChargeType,
@@ -37,6 +38,7 @@ from app.billing.terms import (
     PriceTier,
     PricingModel,
     ServiceLine,
+    in_creation_order,
 )
 from app.billing.tiers import bounds_problem, landing_tier, reached_parts
 
@@ -82,8 +84,8 @@ def validate_price(price: Price) -> None:
     validate_price_tiers(price.tiers)
 
 
-def rate_usage(price: Price, quantity: Decimal) -> Decimal:
-    """The unrounded amount of ``quantity`` under ``price``.
+def rate_usage(price: Price, quantity: Decimal) -> Fraction:
+    """The exact, unrounded amount of ``quantity`` under ``price``.
 
     PER_UNIT: quantity × unit amount. GRADUATED: each tier the quantity reaches bills its part at
     its unit amount plus its flat amount. VOLUME: the whole quantity at the unit amount of the tier
@@ -96,9 +98,9 @@ def rate_usage(price: Price, quantity: Decimal) -> Decimal:
             "quantity",
         )
     if price.model is PricingModel.PER_UNIT:
-        return quantity * price.unit_amount
+        return exact(quantity) * exact(price.unit_amount)
     if quantity == 0:
-        return ZERO
+        return Fraction(0)
     bounds = [t.up_to for t in price.tiers]
     if price.model is PricingModel.GRADUATED:
         parts = reached_parts(bounds, quantity)
@@ -106,14 +108,17 @@ def rate_usage(price: Price, quantity: Decimal) -> Decimal:
         if covered != quantity:
             raise _beyond_tiers(price, quantity)
         return sum(
-            (part * price.tiers[i].unit_amount + price.tiers[i].flat_amount for i, part in parts),
-            ZERO,
+            (
+                exact(part) * exact(price.tiers[i].unit_amount) + exact(price.tiers[i].flat_amount)
+                for i, part in parts
+            ),
+            Fraction(0),
         )
     index = landing_tier(bounds, quantity)
     if index is None:
         raise _beyond_tiers(price, quantity)
     tier = price.tiers[index]
-    return quantity * tier.unit_amount + tier.flat_amount
+    return exact(quantity) * exact(tier.unit_amount) + exact(tier.flat_amount)
 
 
 def _beyond_tiers(price: Price, quantity: Decimal) -> BillingError:
@@ -166,10 +171,8 @@ def _recurring_charge(line: ServiceLine, period: Period, currency: str) -> Charg
     end = min(line.active.end, period.span.end)
     if end <= start:
         return None
-    days = Decimal((end - start).days)
-    amount = round_money(
-        line.quantity * line.unit_price * days / Decimal(period.full.days), currency
-    )
+    share = ratio((end - start).days, period.full.days)
+    amount = round_money(exact(line.quantity) * exact(line.unit_price) * share, currency)
     if amount == 0:
         return None
     return Charge(
@@ -184,10 +187,12 @@ def _recurring_charge(line: ServiceLine, period: Period, currency: str) -> Charg
 
 
 def _contract_charges(terms: ContractTerms, period: Period, usage_total: Decimal) -> list[Charge]:
-    """STANDING and MINIMUM_SPEND, both prorated by ``span.days ÷ full.days``."""
-    share = Decimal(period.span.days) / Decimal(period.full.days)
-    standing = round_money(terms.standing_charge * share, terms.currency)
-    minimum = round_money(max(ZERO, terms.minimum_spend * share - usage_total), terms.currency)
+    """STANDING and MINIMUM_SPEND, both prorated by ``span.days ÷ full.days`` (an exact share: the
+    amount is rounded once, never the share on its own)."""
+    share = ratio(period.span.days, period.full.days)
+    standing = round_money(exact(terms.standing_charge) * share, terms.currency)
+    owed = exact(terms.minimum_spend) * share - exact(usage_total)
+    minimum = round_money(max(Fraction(0), owed), terms.currency)
     charges = []
     for type_, product, amount in (
         (ChargeType.STANDING, STANDING_PRODUCT, standing),
@@ -210,7 +215,7 @@ def _one_time_charges(
     one_time: Sequence[OneTimeCharge], period: Period, currency: str
 ) -> list[Charge]:
     charges = []
-    for item in sorted(one_time, key=lambda c: (c.seq, c.key)):
+    for item in in_creation_order(one_time):
         if not period.span.contains(item.service_date):
             continue
         require_non_negative(
@@ -244,7 +249,7 @@ def rate_period(
     usage_total = sum((c.amount for c in usage_charges), ZERO)
     recurring = [
         charge
-        for line in sorted(terms.service_lines, key=lambda line: line.key)
+        for line in in_creation_order(terms.service_lines)
         if (charge := _recurring_charge(line, period, terms.currency)) is not None
     ]
     charges = (
@@ -255,6 +260,6 @@ def rate_period(
     )
     rank = {type_: i for i, type_ in enumerate(DRAWABLE_ORDER)}
     # Stable sort: within a type and product the groups keep their own order (usage by class,
-    # recurring by line key, one-time by creation order).
+    # recurring and one-time by creation order).
     ordered = sorted(charges, key=lambda c: (rank[c.type], c.product))
     return tuple(replace(charge, seq=seq) for seq, charge in enumerate(ordered))

@@ -6,10 +6,12 @@ Amounts are ``Decimal``; dates are ``datetime.date``; every interval is half-ope
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import Protocol, TypeVar
 
 
 class Frequency(str, Enum):
@@ -137,6 +139,10 @@ class DateRange:
     def overlaps(self, other: DateRange) -> bool:
         return self.overlap_days(other) > 0
 
+    def clamp(self, day: date) -> date:
+        """``day`` moved into the range: its first day if before, its last day if after."""
+        return min(max(day, self.start), self.end - timedelta(days=1))
+
 
 @dataclass(frozen=True)
 class PriceTier:
@@ -159,7 +165,10 @@ class Price:
 
 @dataclass(frozen=True)
 class ServiceLine:
-    """A service or package on a contract. ``active`` is when it is live (end may be the term's end)."""
+    """A service or package on a contract. ``active`` is when it is live (end may be the term's end).
+
+    ``seq`` is the line's creation order within the contract (SPEC §7's last charge tie-break).
+    """
 
     key: str
     product: str
@@ -170,6 +179,7 @@ class ServiceLine:
     package: str | None = None
     package_frequency: Frequency | None = None
     external_id: str | None = None
+    seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -225,7 +235,8 @@ class Commitment:
 
     ``term`` is the commitment's own ``[start, end)``, inside the contract's term.
     Eligibility: ``eligible_charge_types`` (all drawable types by default) and ``eligible_products``
-    (empty means every product). ``payment`` is set for SPEND commitments only.
+    (empty means every product). ``payment`` is set for SPEND commitments only. ``seq`` is the
+    commitment's creation order within the contract; ``name`` is how invoice lines name it.
     """
 
     key: str
@@ -249,6 +260,13 @@ class Commitment:
     true_up: bool = True
     priority: int = 0
     penalties: tuple[Penalty, ...] = ()
+    seq: int = 0
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """How a finance reader knows the commitment: its name, else its key."""
+        return f'"{self.name}"' if self.name else f"commitment {self.key}"
 
 
 @dataclass(frozen=True)
@@ -264,3 +282,22 @@ class ContractTerms:
     service_lines: tuple[ServiceLine, ...] = ()
     commitments: tuple[Commitment, ...] = ()
     drawdown_order: DrawdownOrder = DrawdownOrder.COMMITMENT_FIRST
+
+
+class Created(Protocol):
+    """Anything with a creation order (``seq``) and a key."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def key(self) -> str: ...
+
+
+C = TypeVar("C", bound=Created)
+
+
+def in_creation_order(items: Iterable[C]) -> list[C]:
+    """``items`` in the order they were created (SPEC §7): by ``seq``, never by the text or size of
+    a key. The key only breaks ties between items given the same ``seq``."""
+    return sorted(items, key=lambda item: (item.seq, item.key))

@@ -10,22 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
+from typing import TypeVar
 
 from app.billing.guards import is_finite
 
 ZERO = Decimal(0)
 
 Bounds = Sequence[Decimal | None]
+N = TypeVar("N", Decimal, Fraction)
 
 
-def reached_parts(bounds: Bounds, x: Decimal) -> tuple[tuple[int, Decimal], ...]:
+def reached_parts(bounds: Sequence[N | None], x: N) -> tuple[tuple[int, N], ...]:
     """``(tier index, part of x inside that tier)`` for every tier ``x`` reaches, in order.
 
     The parts add up to ``x`` when the last tier is open; with a bounded last tier whatever lies
-    above the last bound is in no tier and is left out.
+    above the last bound is in no tier and is left out. Bounds and ``x`` are of one exact type
+    (decimals for prices, fractions for penalties), so every part is exact.
     """
-    parts: list[tuple[int, Decimal]] = []
-    lower = ZERO
+    parts: list[tuple[int, N]] = []
+    lower = x - x
     for index, upper in enumerate(bounds):
         if x <= lower:
             break
@@ -37,7 +41,7 @@ def reached_parts(bounds: Bounds, x: Decimal) -> tuple[tuple[int, Decimal], ...]
     return tuple(parts)
 
 
-def landing_tier(bounds: Bounds, x: Decimal) -> int | None:
+def landing_tier(bounds: Sequence[N | None], x: N) -> int | None:
     """Index of the tier ``x`` lands in (first tier whose inclusive bound holds it); ``None`` if
     ``x`` lies above every bound."""
     for index, upper in enumerate(bounds):

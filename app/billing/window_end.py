@@ -21,7 +21,8 @@ from app.billing.measures import Measurement, measure
 from app.billing.money import round_money
 from app.billing.penalties import penalty_amount
 from app.billing.settlement import settlement_for
-from app.billing.terms import Commitment, ContractTerms, DateRange, LineType
+from app.billing.labels import money_text, quantity_text, span_label
+from app.billing.terms import Commitment, CommitmentType, ContractTerms, DateRange, LineType
 
 ZERO = Decimal(0)
 
@@ -67,6 +68,13 @@ def window_charges_total(span: DateRange, charges: Iterable[Charge]) -> Decimal:
     )
 
 
+def shortfall_text(commitment: Commitment, m: Measurement, currency: str) -> str:
+    """The shortfall as a person reads it: money at the minor unit, else the exact quantity."""
+    if commitment.type is CommitmentType.SPEND:
+        return money_text(m.shortfall, currency)
+    return quantity_text(m.shortfall)
+
+
 def penalty_lines(
     commitment: Commitment, window: Period, m: Measurement, total: Decimal, currency: str
 ) -> tuple[tuple[Decimal, ...], list[InvoiceLine]]:
@@ -78,8 +86,8 @@ def penalty_lines(
         InvoiceLine(
             type=LineType.PENALTY,
             amount=amount,
-            description=f"{p.kind.value.lower()} penalty on commitment {commitment.key}, "
-            f"window {window.number}: shortfall {m.shortfall}",
+            description=f"{p.kind.value.lower()} penalty of {commitment.label} for "
+            f"{span_label(window.span)}: {shortfall_text(commitment, m, currency)} short",
             service_period=window.span,
             commitment_key=commitment.key,
             window_index=window.index,

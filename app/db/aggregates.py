@@ -145,3 +145,47 @@ async def usage_totals_by_period(
     )
     _, rows = await db.execute_query(sql, q.values)
     return {(int(r["usage_class_id"]), starts[int(r["pi"])]): exact(r["total"]) for r in rows}
+
+
+USAGE_TOTALS_CHUNK = 300
+"""Contracts per statement in ``usage_totals_many`` (3 parameters each, far below SQLite's limit)."""
+
+
+async def usage_totals_many(
+    org_id: int, spans: Sequence[tuple[int, date, date]]
+) -> dict[tuple[int, int], Decimal]:
+    """(contract_id, usage_class_id) → exact total of the contract's events on days [start, end).
+
+    ``spans`` gives one ``(contract_id, start, end)`` per contract: one statement for up to
+    ``USAGE_TOTALS_CHUNK`` contracts, whatever their number of events. For one contract the statement
+    is ``usage_totals``' own, with the contract id in the result.
+    """
+    unique: dict[int, tuple[date, date]] = {}
+    for contract_id, start, end in spans:
+        if unique.setdefault(contract_id, (start, end)) != (start, end):
+            raise ValueError(f"contract {contract_id} is given two different spans")
+    items = list(unique.items())
+    out: dict[tuple[int, int], Decimal] = {}
+    for at in range(0, len(items), USAGE_TOTALS_CHUNK):
+        out.update(await _usage_totals_chunk(org_id, items[at:at + USAGE_TOTALS_CHUNK]))
+    return out
+
+
+async def _usage_totals_chunk(
+    org_id: int, items: Sequence[tuple[int, tuple[date, date]]]
+) -> dict[tuple[int, int], Decimal]:
+    db = client()
+    await ensure_sqlite_functions(db)
+    q = _Sql(db.capabilities.dialect)
+    organization = q.param(org_id)
+    ranges = " OR ".join(
+        f"(contract_id = {q.param(cid)} AND day >= {q.param(start)} AND day < {q.param(end)})"
+        for cid, (start, end) in items
+    )
+    sql = (
+        f"SELECT contract_id, usage_class_id, {q.total('quantity')} AS total FROM usage_event"
+        f" WHERE organization_id = {organization} AND ({ranges})"
+        " GROUP BY contract_id, usage_class_id"
+    )
+    _, rows = await db.execute_query(sql, q.values)
+    return {(int(r["contract_id"]), int(r["usage_class_id"])): exact(r["total"]) for r in rows}

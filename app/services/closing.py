@@ -3,7 +3,8 @@
 A close runs in one transaction with the contract row locked (``FOR UPDATE`` on PostgreSQL), so
 two closes of one contract run one after the other and the second finds the period closed. The
 invoice has a unique billing period, so a period can never get two invoices. Usage is read as
-exact per-class totals from one SQL aggregate; the billing core does all the arithmetic.
+exact per-class totals from one SQL aggregate; the billing core does all the arithmetic. The
+close's input is gathered by ``close_input.gather``, the function the preview (``preview.py``) uses.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from tortoise.transactions import in_transaction
 
-from app.billing.calendar import billing_periods, commitment_windows, period_containing
-from app.billing.charges import Charge, OneTimeCharge, UsageTotal
-from app.billing.close import CloseInput, CloseResult, close_period as core_close
+from app.billing.charges import UsageTotal
+from app.billing.close import CloseResult, close_period as core_close
 from app.billing.errors import BillingError
-from app.billing.terms import ChargeType, ContractTerms, DateRange
-from app.clock import utc_now
-from app.db import aggregates
+from app.billing.money import as_quantity
+from app.clock import today, utc_now
 from app.db.models import (
     BillingPeriod,
     CommitmentWindow,
@@ -29,15 +28,14 @@ from app.db.models import (
     CreditPool,
     Invoice,
     InvoiceLine,
-    OneTimeCharge as OneTimeRow,
+    Organization,
     PeriodUsage,
-    Product,
     RatedCharge,
 )
 from app.services.checks import require
-from app.services.contract_terms import load_terms
+from app.services.close_input import gather
 from app.services.errors import ErrorCode, InvalidInput, fail, from_billing
-from app.services.pools import append_entries, core_pool, create_pools
+from app.services.pools import append_entries, create_pools
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +54,30 @@ async def close_period(org_id: int, contract_id: int, period_start: date | None 
 
 
 async def _target_period(org_id: int, contract: Contract, start: date | None) -> BillingPeriod:
+    """The period to close, refused while it is not yet due (SPEC §12); a closed one is returned as is."""
+    target = await _named_or_oldest_open(org_id, contract, start)
+    if target.status == "OPEN":
+        grace = await _grace_days(org_id)
+        due_from, now = closable_from(target.end_date, grace), today()
+        if now < due_from:
+            raise fail(ErrorCode.PERIOD_NOT_ENDED,
+                       f"the period [{target.start_date}, {target.end_date}) may be closed from {due_from} "
+                       f"(closeGraceDays {grace}); today is {now} (UTC)",
+                       "periodStart" if start is not None else "contractId")
+    return target
+
+
+def closable_from(period_end: date, grace_days: int) -> date:
+    """The first day a period ending (exclusive) on ``period_end`` may be closed: ``end + grace``."""
+    return period_end + timedelta(days=grace_days)
+
+
+async def _grace_days(org_id: int) -> int:
+    """The organization's ``closeGraceDays``."""
+    return int(await Organization.get(id=org_id).values_list("close_grace_days", flat=True))
+
+
+async def _named_or_oldest_open(org_id: int, contract: Contract, start: date | None) -> BillingPeriod:
     if contract.status not in ("ACTIVE", "ENDED"):
         raise fail(ErrorCode.CONTRACT_NOT_ACTIVE, f"the contract is {contract.status}", "contractId")
     periods = await BillingPeriod.filter(organization_id=org_id, contract_id=contract.id).order_by("number")
@@ -75,76 +97,12 @@ async def _target_period(org_id: int, contract: Contract, start: date | None) ->
 
 
 async def _close(org_id: int, contract: Contract, row: BillingPeriod) -> Invoice:
-    terms = await load_terms(org_id, contract)
-    period = billing_periods(terms)[row.number - 1]
-    since = _earliest_open_window_start(terms, period.span)
-    earlier = await BillingPeriod.filter(
-        organization_id=org_id, contract_id=contract.id, number__lt=row.number, start_date__gte=since)
-    pool_rows = await _pools(org_id, contract)
-    current = await _current_usage(org_id, contract, row)
-    inp = CloseInput(
-        terms=terms, period=period,
-        usage=(*current, *await _earlier_usage(org_id, earlier)),
-        one_time=tuple(await _one_time(org_id, contract, period.span)),
-        prior_charges=tuple(await _prior_charges(org_id, [p.id for p in earlier])),
-        pools=tuple(core_pool(p) for p in pool_rows.values()),
-    )
+    gathered = await gather(org_id, contract, row, lock=True)  # the same input the preview bills from
     try:
-        result = core_close(inp)
+        result = core_close(gathered.input)
     except BillingError as exc:
         raise InvalidInput([from_billing(exc, "contract")]) from exc
-    return await _write(org_id, contract, row, result, pool_rows, current)
-
-
-def _earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
-    """Start of the earliest commitment window that holds this period (its history matters)."""
-    starts = [span.start]
-    for commitment in terms.commitments:
-        window = period_containing(commitment_windows(commitment), span.start)
-        if window is not None:
-            starts.append(window.span.start)
-    return min(starts)
-
-
-async def _pools(org_id: int, contract: Contract) -> dict[str, CreditPool]:
-    """The contract's pools and its account's balances in its currency, locked for the close."""
-    own = await CreditPool.filter(organization_id=org_id, contract_id=contract.id).order_by("id").select_for_update()
-    balances = await CreditPool.filter(
-        organization_id=org_id, account_id=contract.account_id, contract_id=None, currency=contract.currency,
-    ).order_by("id").select_for_update()  # in id order: two closes of one account lock alike
-    return {p.key: p for p in [*own, *balances]}
-
-
-async def _current_usage(org_id: int, contract: Contract, row: BillingPeriod) -> list[UsageTotal]:
-    """This period's exact totals per usage class, from one SQL aggregate."""
-    totals = await aggregates.usage_totals(org_id, contract.id, row.start_date, row.end_date)
-    codes = dict(await Product.filter(organization_id=org_id, id__in=list(totals)).values_list("id", "code"))
-    span = DateRange(row.start_date, row.end_date)
-    return [UsageTotal(codes[cid], span, quantity) for cid, quantity in totals.items()]
-
-
-async def _earlier_usage(org_id: int, earlier: list[BillingPeriod]) -> list[UsageTotal]:
-    """The totals kept by the closes of earlier periods of the windows still open."""
-    spans = {p.id: DateRange(p.start_date, p.end_date) for p in earlier}
-    kept = await PeriodUsage.filter(organization_id=org_id, billing_period_id__in=list(spans))
-    return [UsageTotal(k.usage_class, spans[k.billing_period_id], k.quantity) for k in kept]
-
-
-async def _one_time(org_id: int, contract: Contract, span: DateRange) -> list[OneTimeCharge]:
-    rows = await OneTimeRow.filter(organization_id=org_id, contract_id=contract.id,
-                                   service_date__gte=span.start, service_date__lt=span.end)
-    codes = dict(await Product.filter(organization_id=org_id, id__in=[r.product_id for r in rows]).values_list("id", "code"))
-    return [OneTimeCharge(str(r.id), codes[r.product_id], r.amount, r.service_date, seq=r.id) for r in rows]
-
-
-async def _prior_charges(org_id: int, period_ids: list[int]) -> list[Charge]:
-    rows = await RatedCharge.filter(organization_id=org_id, billing_period_id__in=period_ids)
-    return [
-        Charge(key=f"{r.billing_period_id}:{r.key}", type=ChargeType(r.type), product=r.product, amount=r.amount,
-               service_period=DateRange(r.service_start, r.service_end), quantity=r.quantity,
-               unit_amount=r.unit_amount, seq=r.seq)
-        for r in rows
-    ]
+    return await _write(org_id, contract, row, result, gathered.pool_rows, list(gathered.usage))
 
 
 async def _write(org_id: int, contract: Contract, row: BillingPeriod, result: CloseResult,
@@ -187,7 +145,8 @@ async def _write(org_id: int, contract: Contract, row: BillingPeriod, result: Cl
     for window in result.windows:
         await CommitmentWindow.filter(
             organization_id=org_id, commitment_id=int(window.commitment_key), number=window.window.number,
-        ).update(settled=True, measured=window.measurement.measured, shortfall=window.measurement.shortfall)
+        ).update(settled=True, measured=as_quantity(window.measurement.measured),
+                 shortfall=as_quantity(window.measurement.shortfall))
     row.status, row.closed_at = "CLOSED", utc_now()
     await row.save(update_fields=["status", "closed_at"])
     if not await BillingPeriod.filter(organization_id=org_id, contract_id=contract.id, status="OPEN").exists():
@@ -210,24 +169,36 @@ class CloseFailure:
 class DueCloseReport:
     closed: int
     failures: tuple[CloseFailure, ...]
+    as_of: date  # the day the closes ran as of: the one asked for, or today if that was later
 
 
-async def due_periods(org_id: int, as_of: date) -> list[tuple[int, date]]:
-    """(contract id, period start) of every open period of an active contract ended by ``as_of``,
-    in closing order."""
+def effective_as_of(as_of: date | None) -> date:
+    """The as-of date a due close uses: today if none was given or a later one was (SPEC §12)."""
+    now = today()
+    return now if as_of is None or as_of > now else as_of
+
+
+async def due_periods(org_id: int, as_of: date | None = None) -> list[tuple[int, date]]:
+    """(contract id, period start) of every open period of an active contract that is due by
+    ``as_of`` (``end + closeGraceDays <= as_of``; an ``as_of`` after today counts as today), in
+    closing order."""
+    last_end = effective_as_of(as_of) - timedelta(days=await _grace_days(org_id))
     rows = await BillingPeriod.filter(
-        organization_id=org_id, status="OPEN", end_date__lte=as_of,
+        organization_id=org_id, status="OPEN", end_date__lte=last_end,
     ).order_by("contract_id", "number").values_list("contract_id", "start_date")
     active = set(await Contract.filter(organization_id=org_id, status="ACTIVE").values_list("id", flat=True))
     return [(cid, start) for cid, start in rows if cid in active]
 
 
-async def close_due_periods(org_id: int, as_of: date, progress: Callable[[int, int], None] | None = None) -> DueCloseReport:
-    """Close, in order, every period ended on or before ``as_of``: one transaction per period.
+async def close_due_periods(org_id: int, as_of: date | None = None,
+                            progress: Callable[[int, int], None] | None = None) -> DueCloseReport:
+    """Close, in order, every period due by ``as_of`` (default and at most today): one transaction
+    per period. A period ``[s, e)`` is due from ``e + closeGraceDays``.
 
     A contract whose close fails is skipped from there on (its later periods stay open); the
     others go on.
     """
+    as_of = effective_as_of(as_of)
     todo = await due_periods(org_id, as_of)
     closed, failures, failed = 0, [], set()
     for done, (contract_id, start) in enumerate(todo, start=1):
@@ -245,4 +216,4 @@ async def close_due_periods(org_id: int, as_of: date, progress: Callable[[int, i
                 failures.append(CloseFailure(contract_id, start, "INTERNAL_ERROR", type(exc).__name__))
         if progress:
             progress(done, len(todo))
-    return DueCloseReport(closed, tuple(failures))
+    return DueCloseReport(closed, tuple(failures), as_of)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tortoise.functions import Max
+
 from app.billing.terms import ProductKind
 from app.db.models import (
     Commitment,
@@ -104,6 +106,13 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
+async def next_seq(model: type[ServiceLine] | type[Commitment], contract: Contract) -> int:
+    """The creation order of the contract's next service line or commitment (SPEC §7): one past the
+    highest so far. Callers hold the contract's row lock, so two writers never share a number."""
+    top = await model.filter(contract_id=contract.id).annotate(top=Max("seq")).first().values("top")
+    return int((top or {}).get("top") or 0) + 1
+
+
 async def write_price(org_id: int, contract: Contract, spec: PriceSpec, row: Price | None = None) -> Price:
     values = dict(usage_class_id=spec.usage_class_id, model=spec.model.value, unit_amount=spec.unit_amount)
     if row is None:
@@ -130,7 +139,8 @@ async def write_service_line(
         external_id=spec.external_id,
     )
     if row is None:
-        return await ServiceLine.create(organization_id=org_id, contract_id=contract.id, **values)
+        seq = await next_seq(ServiceLine, contract)
+        return await ServiceLine.create(organization_id=org_id, contract_id=contract.id, seq=seq, **values)
     await row.update_from_dict(values).save()
     return row
 
@@ -153,7 +163,8 @@ async def write_commitment(
         priority=spec.priority,
     )
     if row is None:
-        row = await Commitment.create(organization_id=org_id, contract_id=contract.id, **values)
+        seq = await next_seq(Commitment, contract)
+        row = await Commitment.create(organization_id=org_id, contract_id=contract.id, seq=seq, **values)
     else:
         await row.update_from_dict(values).save()
         for model in (RampStep, FeeDate, CommitmentProduct, Penalty):

@@ -98,6 +98,8 @@ def core_commitment(
         true_up=row.true_up,
         priority=row.priority,
         penalties=tuple(penalties),
+        seq=row.seq,
+        name=row.name,
     )
 
 
@@ -168,6 +170,7 @@ async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, C
                     active=DateRange(l.start_date, l.end_date or term.end),
                     package=codes.get(l.package_id) if l.package_id else None,
                     package_frequency=_opt_freq(l.package_frequency), external_id=l.external_id,
+                    seq=l.seq,
                 )
                 for l in by_contract["lines"][contract.id]
             ),

@@ -29,6 +29,8 @@ SERVICE_CODES: tuple[str, ...] = (
     "NO_MATCHING_CONTRACT",
     "AMBIGUOUS_CONTRACT",
     "INVALID_TIMESTAMP",
+    "PERIOD_NOT_ENDED",
+    "NOT_A_CREDIT_POOL",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -77,6 +79,8 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "NO_MATCHING_CONTRACT": "No active contract of the account holds the date and prices or commits on the usage class (or the named contract does not).",
     "AMBIGUOUS_CONTRACT": "More than one active contract of the account matches the event: name the contract.",
     "INVALID_TIMESTAMP": "Not an ISO 8601 date-time (one without a UTC offset is taken as UTC).",
+    "PERIOD_NOT_ENDED": "The billing period is not due yet: [start, end) may be closed from end + closeGraceDays (UTC).",
+    "NOT_A_CREDIT_POOL": "The pool pays no charges (a postpaid tracking pool): credit cannot be given back to it.",
 }
 
 

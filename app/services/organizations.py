@@ -15,6 +15,7 @@ from app.services.checks import name_problem
 from app.services.errors import ErrorCode, InvalidInput, UserError
 
 KEY_PREFIX = "cmt_"
+CLOSE_GRACE_DAYS = range(0, 32)  # closeGraceDays: 0 to 31 days (SPEC §12)
 
 
 def hash_key(raw_key: str) -> str:
@@ -26,6 +27,7 @@ class OrganizationPatch:
     name: str | None = None
     default_currency: str | None = None
     drawdown_order: DrawdownOrder | None = None
+    close_grace_days: int | None = None
 
 
 def _check(patch: OrganizationPatch) -> None:
@@ -34,6 +36,9 @@ def _check(patch: OrganizationPatch) -> None:
         errors.append(
             UserError(ErrorCode.UNKNOWN_CURRENCY, "not an ISO 4217 currency", "input.defaultCurrency")
         )
+    if patch.close_grace_days is not None and patch.close_grace_days not in CLOSE_GRACE_DAYS:
+        errors.append(UserError(ErrorCode.INVALID_INPUT, "closeGraceDays must be a whole number of days from 0 to 31",
+                                "input.closeGraceDays"))
     if errors:
         raise InvalidInput(errors)
 
@@ -68,5 +73,7 @@ async def update_organization(org_id: int, patch: OrganizationPatch) -> Organiza
         org.default_currency = patch.default_currency
     if patch.drawdown_order is not None:
         org.drawdown_order = patch.drawdown_order.value
+    if patch.close_grace_days is not None:
+        org.close_grace_days = patch.close_grace_days
     await org.save()
     return org

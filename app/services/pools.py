@@ -15,11 +15,12 @@ from app.billing.ledger import Pool, PoolKind
 from app.billing.terms import ChargeType, DateRange
 from tortoise.expressions import Subquery
 
-from app.db.models import BillingPeriod, Contract, CreditPool, LedgerEntry
+from app.db.models import Balance, BillingPeriod, Contract, CreditPool, LedgerEntry
 
 
-def core_pool(row: CreditPool) -> Pool:
-    """A pool row as the billing core sees it."""
+def core_pool(row: CreditPool, names: dict[int, str] | None = None) -> Pool:
+    """A pool row as the billing core sees it; ``names`` gives balances their names (for the
+    invoice lines that draw on them, see ``balance_names``)."""
     return Pool(
         key=row.key,
         kind=PoolKind(row.kind),
@@ -32,7 +33,16 @@ def core_pool(row: CreditPool) -> Pool:
         window_index=row.window_number - 1 if row.window_number else None,
         rolled_over=row.rolled_over,
         seq=row.seq,
+        name=(names or {}).get(row.balance_source_id or 0, ""),
     )
+
+
+async def balance_names(org_id: int, rows: Iterable[CreditPool]) -> dict[int, str]:
+    """Balance id → name, for the balance pools among ``rows`` (one query)."""
+    ids = sorted({row.balance_source_id for row in rows if row.balance_source_id})
+    if not ids:
+        return {}
+    return dict(await Balance.filter(organization_id=org_id, id__in=ids).values_list("id", "name"))
 
 
 async def create_pools(

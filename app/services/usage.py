@@ -41,6 +41,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from app.billing.terms import CommitmentType, ProductKind
@@ -323,15 +324,17 @@ async def _insert_ignoring_conflicts(conn: BaseDBAsyncClient, table: str, column
     return [r[returning] for r in result]
 
 
-async def _lock_contracts(conn: BaseDBAsyncClient, org_id: int, contract_ids: Sequence[int]) -> dict[int, str]:
-    """Status of each contract, read under ``FOR SHARE`` on PostgreSQL (a close holds ``FOR UPDATE``).
+async def _lock_contracts(conn: BaseDBAsyncClient, org_id: int, contract_ids: Sequence[int],
+                          *, exclusive: bool = False) -> dict[int, str]:
+    """Status of each contract, read under ``FOR SHARE`` on PostgreSQL (a close holds ``FOR UPDATE``;
+    ``exclusive`` takes ``FOR UPDATE`` too, for writers that number rows per contract).
     SQLite has one writer at a time: a plain read in the transaction is enough there."""
     ids = sorted(set(contract_ids))
     if not ids:
         return {}
     if _is_postgres(conn):
         sql = ("SELECT id, status FROM contract WHERE organization_id = $1 AND id = ANY($2::int[])"
-               " ORDER BY id FOR SHARE")
+               f" ORDER BY id FOR {'UPDATE' if exclusive else 'SHARE'}")
         values: list[Any] = [org_id, ids]
     else:
         sql = f"SELECT id, status FROM contract WHERE organization_id = ? AND id IN ({', '.join('?' * len(ids))})"
@@ -456,7 +459,14 @@ async def _store(org_id: int, valid: list[_Event], out: _Outcomes) -> None:
 # --- one-time charges ----------------------------------------------------------------------------
 
 _CHARGE_COLUMNS = ("organization_id", "contract_id", "product_id", "amount", "service_date", "description",
-                   "idempotency_key", "created_at")
+                   "idempotency_key", "created_at", "seq")
+
+
+async def _next_charge_seq(org_id: int, contract_id: int) -> int:
+    """The creation order of the contract's next one-time charge (its row is locked)."""
+    top = await OneTimeCharge.filter(organization_id=org_id, contract_id=contract_id).annotate(
+        top=Max("seq")).first().values("top")
+    return int((top or {}).get("top") or 0) + 1
 
 
 def _same_charge(row: OneTimeCharge, spec: OneTimeChargeSpec) -> bool:
@@ -505,7 +515,7 @@ async def post_charge(org_id: int, spec: OneTimeChargeSpec) -> tuple[OneTimeChar
                    f"{spec.service_date} is outside the contract's term [{contract.start_date}, {contract.end_date})",
                    "input.serviceDate")
     async with in_transaction() as conn:
-        statuses = await _lock_contracts(conn, org_id, [contract.id])
+        statuses = await _lock_contracts(conn, org_id, [contract.id], exclusive=True)
         if statuses.get(contract.id) != ACTIVE:
             raise fail(ErrorCode.CONTRACT_NOT_ACTIVE, f"the contract is {statuses.get(contract.id)}",
                        "input.contractId")
@@ -517,7 +527,7 @@ async def post_charge(org_id: int, spec: OneTimeChargeSpec) -> tuple[OneTimeChar
         ids = await _insert_ignoring_conflicts(
             conn, "one_time_charge", _CHARGE_COLUMNS,
             [(org_id, contract.id, spec.product_id, amount, spec.service_date, spec.description,
-              spec.idempotency_key, utc_now())],
+              spec.idempotency_key, utc_now(), await _next_charge_seq(org_id, contract.id))],
             "id")
     if not ids:  # a concurrent request stored the same key first
         stored = await OneTimeCharge.get(organization_id=org_id, idempotency_key=spec.idempotency_key)

@@ -29,6 +29,7 @@ from decimal import Decimal
 from app.billing.calendar import Period, billing_periods, commitment_windows
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.ledger import EntryKind, PoolKind
+from app.billing.money import as_quantity
 from app.billing.measures import measure
 from app.billing.rating import rate_period
 from app.billing.terms import ChargeType, Commitment as CoreCommitment, ContractTerms, DateRange
@@ -173,7 +174,7 @@ async def _known(org_id: int, contract: Contract, terms: ContractTerms, spans: l
 
 
 def _one_time(facts: _Facts, contract_id: int) -> list[OneTimeCharge]:
-    return [OneTimeCharge(str(r.id), facts.codes[r.product_id], r.amount, r.service_date, seq=r.id)
+    return [OneTimeCharge(str(r.id), facts.codes[r.product_id], r.amount, r.service_date, seq=r.seq)
             for r in facts.one_time[contract_id]]
 
 
@@ -190,7 +191,7 @@ def _state(commitment: CoreCommitment, shape: Period, row: CommitmentWindow, ter
     else:
         m = measure(commitment, shape, usage=usage, service_lines=terms.service_lines, charges=charges,
                     currency=terms.currency)
-        measured, shortfall = m.measured, m.shortfall
+        measured, shortfall = as_quantity(m.measured), as_quantity(m.shortfall)
     pool = facts.pools.get((row.commitment_id, row.number))
     return WindowState(
         number=row.number, start_date=row.start_date, end_date=row.end_date, partial=shape.partial,

@@ -141,4 +141,4 @@ async def test_nested_money_query_count_does_not_grow_with_closed_periods(db: st
     small, small_sql = await run_counted(2)
     large, large_sql = await run_counted(6)
     assert small == large, (small_sql, large_sql)
-    assert small <= 40, small_sql
+    assert small <= 60, small_sql  # `consumed` counts the open period's preview: one batch of ~20 statements

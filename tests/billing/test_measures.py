@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction as F
 
 import pytest
 from hypothesis import given, settings
@@ -157,7 +158,7 @@ def test_charge_is_eligible(
 def test_spend_committed_is_rounded_only_with_a_currency() -> None:
     c = commitment(T.SPEND, (RampStep(1, D(100)),), term=span("2024-01-01", "2024-01-11"))
     w = window(c, 1)  # 10 of 31 days: 32.258...
-    assert run(c, w).committed == D(100) * 10 / 31
+    assert run(c, w).committed == F(100) * 10 / 31
     assert run(c, w, currency="GBP").committed == D("32.26")
     assert run(c, w, currency="JPY").shortfall == D(32)
 
@@ -207,8 +208,8 @@ def test_usage_in_a_partial_window_is_prorated() -> None:
     )
     w = window(c, 2)  # 1–11 Feb, 10 of 29 days
     m = run(c, w, usage=[UsageTotal("gb", w.span, D(1000))])
-    assert m.committed == D(3100) * 10 / 29
-    assert m.shortfall == D(3100) * 10 / 29 - 1000
+    assert m.committed == F(3100) * 10 / 29
+    assert m.shortfall == F(3100) * 10 / 29 - 1000
 
 
 # --- SPEC §11 example 3: average usage per connection ------------------------------------------
@@ -276,7 +277,7 @@ LINES = (
 @pytest.mark.parametrize(
     ("kind", "extra", "measured"),
     [
-        (T.SERVICE, {"service": "sim-a"}, D(22) + D(30) * 10 / 31),
+        (T.SERVICE, {"service": "sim-a"}, F(22) + F(30) * 10 / 31),
         (T.SERVICE, {"service": "sim-b"}, D(100)),
         (T.SERVICE, {"service": "sim-z"}, D(0)),
         (
@@ -304,7 +305,7 @@ def test_volume_types_in_march(
     c = commitment(kind, (RampStep(1, D(50)),), **extra)
     m = run(c, window(c, 3), lines=LINES)
     assert m.measured == measured
-    assert m.shortfall == max(D(0), D(50) - measured)
+    assert m.shortfall == max(F(0), F(50) - F(measured))
     assert (m.volume, m.committed_total) == (D(1), D(50))
 
 

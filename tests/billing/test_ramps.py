@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction as F
 
 import pytest
 
@@ -134,7 +135,7 @@ def test_ramp_step_beyond_the_term_never_applies() -> None:
             "2024-02-15",
             Frequency.MONTHLY,
             True,
-            D(10000) * 14 / 29,
+            F(10000) * 14 / 29,
         ),
         (
             CommitmentType.USAGE,
@@ -142,7 +143,7 @@ def test_ramp_step_beyond_the_term_never_applies() -> None:
             "2024-02-15",
             Frequency.MONTHLY,
             True,
-            D(10000) * 14 / 29,
+            F(10000) * 14 / 29,
         ),
         # a term shorter than one window: 1 Jan – 1 Feb of a quarter (31 of 91 days)
         (
@@ -151,7 +152,7 @@ def test_ramp_step_beyond_the_term_never_applies() -> None:
             "2024-02-01",
             Frequency.QUARTERLY,
             True,
-            D(10000) * 31 / 91,
+            F(10000) * 31 / 91,
         ),
         # prorate: false keeps the whole amount
         (CommitmentType.SPEND, "2024-01-01", "2024-02-15", Frequency.MONTHLY, False, D(10000)),
@@ -202,5 +203,5 @@ def test_proration_uses_the_ramp_amount_of_the_partial_window() -> None:
 
 def test_proration_is_unrounded() -> None:
     c = commitment(CommitmentType.SPEND, "2024-01-01", "2024-01-11", ramp((1, "100")))
-    assert committed_amount(c, commitment_windows(c)[0]) == D(100) * 10 / 31
+    assert committed_amount(c, commitment_windows(c)[0]) == F(100) * 10 / 31
     assert committed_amount(c, commitment_windows(c)[0]) != D("32.26")

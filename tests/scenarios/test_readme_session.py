@@ -63,7 +63,7 @@ async def test_the_readme_session_runs_from_draft_to_invoices(db: str) -> None:
     settled = results[7]
     assert settled["creditBack"]["entry"]["kind"] == "CREDIT_BACK"
     assert settled["creditBack"]["entry"]["runningBalance"] == "100.00"
-    assert settled["closeDuePeriods"] == {"closed": 2, "failures": []}
+    assert settled["closeDuePeriods"] == {"closed": 2, "asOf": "2026-04-02", "failures": []}
     invoices = results[8]["invoices"]
     assert invoices["totalCount"] == 3
     assert [n["periodStart"] for n in invoices["nodes"]] == ["2026-01-01", "2026-02-01", "2026-03-01"]

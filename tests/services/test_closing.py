@@ -111,6 +111,6 @@ async def test_balance_first_then_commitment(db: str) -> None:
 async def test_due_periods_close_in_order_and_report_failures(db: str) -> None:
     org, _, contract, usage = await setup(None)
     await activation.activate_contract(org, contract)
-    report = await closing.close_due_periods(org, date(2026, 4, 1))
+    report = await closing.close_due_periods(org, date(2026, 4, 2))  # March is due from 1 April + 1 grace day
     assert report.closed == 3 and report.failures == ()
     assert await BillingPeriod.filter(status="CLOSED").count() == 3

@@ -9,7 +9,8 @@ import pytest
 
 from app.api.ids import encode, parse
 from app.billing.terms import CommitmentType, Frequency, PaymentTiming, RampStep
-from app.db.models import CreditPool, LedgerEntry
+from app.clock import frozen_clock
+from app.db.models import CreditPool, Invoice, InvoiceLine, LedgerEntry
 from app.services import activation, balances, closing
 from app.services.credit_back import credit_back
 from app.services.errors import InvalidInput
@@ -82,3 +83,51 @@ def test_ids_beyond_32_bits_are_not_ids() -> None:
     assert parse(encode("Contract", 2**31 - 1)) == ("Contract", 2**31 - 1)
     assert parse(encode("Contract", 10**25)) is None
     assert parse(encode("Contract", 0)) is None
+
+
+QUARTERLY_MINIMUM = CommitmentSpec(name="Quarterly minimum", type=CommitmentType.SPEND, frequency=Frequency.QUARTERLY,
+                                   payment=PaymentTiming.POSTPAID, ramp=(RampStep(1, D(1000)),))
+
+
+async def test_credit_back_on_a_postpaid_tracking_pool_is_refused_and_the_quarter_bills_its_minimum(db: str) -> None:
+    """SPEC §17: £1,000 quarterly minimum, £400 of usage, a £100 credit back on the tracking pool
+    used to raise the true-up to £700 (£1,100 billed). It is refused; the quarter bills £1,000."""
+    org, _, contract, usage = await setup(QUARTERLY_MINIMUM)
+    await activation.activate_contract(org, contract)
+    await use(org, contract, usage, date(2026, 1, 5), "400")
+    await closing.close_period(org, contract)
+    entry = await consumed_entry("TRACKING")
+    pool_before = await CreditPool.get(id=entry.pool_id)
+    with pytest.raises(InvalidInput) as refused:
+        await credit_back(org, entry.id, D("100"))
+    error = refused.value.errors[0]
+    assert (error.code.value, error.field) == ("NOT_A_CREDIT_POOL", "ledgerEntryId")
+    assert await LedgerEntry.filter(kind="CREDIT_BACK").count() == 0
+    assert (await CreditPool.get(id=entry.pool_id)).balance == pool_before.balance
+    await closing.close_period(org, contract)
+    march = await closing.close_period(org, contract)
+    true_up = await InvoiceLine.filter(invoice_id=march.id, type="TRUE_UP").first()
+    assert true_up is not None and true_up.amount == D(600)
+    billed = sum([i.total for i in await Invoice.filter(contract_id=contract)], D(0))
+    assert billed == D(1000)
+
+
+async def test_credit_back_is_dated_inside_the_pools_life(db: str) -> None:
+    """A quarterly prepaid pool valid [1 Jan, 1 Apr): a credit back given on 10 May, before the close
+    of March has expired the pool, is dated 31 March, its last day, not on the wall clock's day."""
+    org, _, contract, usage = await setup(CommitmentSpec(
+        name="Quarterly", type=CommitmentType.SPEND, frequency=Frequency.QUARTERLY,
+        payment=PaymentTiming.PREPAID, ramp=(RampStep(1, D(300)),), amount_prepaid=D(1200)))
+    await activation.activate_contract(org, contract)
+    await use(org, contract, usage, date(2026, 1, 5), "150")
+    await closing.close_period(org, contract)
+    entry = await consumed_entry("PREPAID")
+    with frozen_clock(date(2026, 5, 10)):
+        late = await credit_back(org, entry.id, D("10"))
+    with frozen_clock(date(2026, 2, 10)):
+        inside = await credit_back(org, entry.id, D("5"))
+    assert late.on_date == date(2026, 3, 31)
+    assert inside.on_date == date(2026, 2, 10)
+    pool = await CreditPool.get(id=entry.pool_id)
+    dates = [e.on_date for e in await LedgerEntry.filter(pool_id=pool.id)]
+    assert all(pool.valid_start <= d < pool.valid_end for d in dates)

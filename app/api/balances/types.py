@@ -46,7 +46,12 @@ class Balance(relay.Node):
         rows = await info.context.loaders.children(models.CreditPool, "balance_source_id").load(self.id)
         return CreditPool.from_row(rows[0]) if rows else None
 
-    @strawberry.field(description="What is left of the balance now: its pool's balance.")
+    @strawberry.field(description="Settled: what is left of the balance by its ledger (its pool's `balance`), as the last close, top-up or activation left it. See `available` for the projection.")
     async def remaining(self, info: Info) -> Decimal:
         pool = await self.pool(info)
         return pool.balance if pool else money(Decimal(0), self.currency)
+
+    @strawberry.field(description="Projected: `remaining` (settled) less what the open periods' previews of every ACTIVE contract of the account in the balance's currency will draw from it, from what has been recorded so far; nothing is drawn until the close. The contracts are previewed one after the other in creation order (the order due closes run in), each seeing what the ones before it left, so together they never draw more than the balance holds; if their periods are closed by hand in another order, the balance may be split differently between them. Expiry at its end date is not subtracted.")
+    async def available(self, info: Info) -> Decimal:
+        pool = await self.pool(info)
+        return await pool.available(info) if pool else money(Decimal(0), self.currency)

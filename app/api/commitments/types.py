@@ -22,9 +22,9 @@ from app.api.enums import (
     TierMode,
 )
 from app.api.ledger.types import CreditPool, load_pool
-from app.api.scalars import money, optional_money, optional_quantity, quantity
-from app.billing.calendar import commitment_windows
-from app.billing.ramps import committed_amount
+from app.api.previews import contract_draws
+from app.api.scalars import money, optional_quantity, quantity
+from app.billing.activation import window_plans
 from app.billing.terms import Commitment as CoreCommitment
 from app.billing.terms import CommitmentType as CoreType
 from app.billing.terms import DateRange
@@ -76,12 +76,31 @@ class Window:
     end_date: date = strawberry.field(description="Day after the last day (half-open).")
     partial: bool = strawberry.field(description="True if the commitment's end cuts the window short.")
     committed: Decimal = strawberry.field(description="Committed amount (prorated for partial SPEND/USAGE windows).")
-    measured: Decimal | None = strawberry.field(default=None, description="What the window has measured so far (SPEC §4's M), live until it is settled; null on a draft.")
-    shortfall: Decimal | None = strawberry.field(default=None, description="max(0, committed - measured), times the connections for AVERAGE_USAGE; live until settled; null on a draft.")
-    settled: bool = strawberry.field(default=False, description="True once the close of its last billing period settled it: the figures are final.")
-    consumed: Decimal | None = strawberry.field(default=None, description="From the window's pool: what charges drew (prepaid) or what eligible spend was tracked (postpaid); null without a pool.")
-    remaining: Decimal | None = strawberry.field(default=None, description="The window's pool balance; null without a pool.")
+    measured: Decimal | None = strawberry.field(default=None, description="What the window has measured so far (SPEC §4's M). Until the window is settled it is projected: the closed periods' kept figures plus every usage event and one-time charge recorded so far in its open periods, rated as if they closed now; once settled, the figure its close billed. Null on a draft.")
+    shortfall: Decimal | None = strawberry.field(default=None, description="max(0, committed - measured), times the connections for AVERAGE_USAGE. Projected like `measured` until the window is settled, then the settled figure its close billed. Null on a draft.")
+    settled: bool = strawberry.field(default=False, description="True once the close of its last billing period settled it: every figure is then final (settled), none is projected.")
     pool_id: strawberry.Private[int | None] = None
+    contract_id: strawberry.Private[int | None] = None
+    currency: strawberry.Private[str] = ""
+    settled_consumed: strawberry.Private[Decimal | None] = None
+    settled_remaining: strawberry.Private[Decimal | None] = None
+
+    @strawberry.field(description="From the window's pool: what charges drew (prepaid) or what eligible spend was tracked (postpaid), net of credit backs. Settled part: what closes wrote to its ledger. Until the window is settled, plus the projected part: what the preview of the contract's oldest open period (its `upcomingInvoice`) will draw or track, from what has been recorded so far (nothing is drawn until the close). Usage in a later open period is counted in `measured` but projected here only once the periods before it are closed. Null without a pool.")
+    async def consumed(self, info: Info) -> Decimal | None:
+        if self.settled_consumed is None:
+            return None
+        return money(self.settled_consumed + await self._projected(info), self.currency)
+
+    @strawberry.field(description="What is left in the window's pool: its settled balance (the ledger's sum) less, until the window is settled, what the preview of the contract's oldest open period will draw or track (projected, from what has been recorded so far). Expiry, rollover and true-up at the window's end are not subtracted before that close. Null without a pool.")
+    async def remaining(self, info: Info) -> Decimal | None:
+        if self.settled_remaining is None:
+            return None
+        return money(self.settled_remaining - await self._projected(info), self.currency)
+
+    async def _projected(self, info: Info) -> Decimal:
+        if self.settled or self.pool_id is None or self.contract_id is None:
+            return Decimal(0)
+        return await contract_draws(info, self.contract_id, self.pool_id)
 
     @strawberry.field(description="The window's own pool (PREPAID or TRACKING); null without one.")
     async def pool(self, info: Info) -> CreditPool | None:
@@ -188,8 +207,8 @@ class Commitment(relay.Node):
             fmt = (lambda v: money(v, self.currency)) if self.type.value == "SPEND" else quantity
             return [Window(number=w.number, start_date=w.start_date, end_date=w.end_date, partial=w.partial,
                            committed=fmt(w.committed), measured=fmt(w.measured), shortfall=fmt(w.shortfall),
-                           settled=w.settled, consumed=optional_money(w.consumed, self.currency),
-                           remaining=optional_money(w.remaining, self.currency), pool_id=w.pool_id)
+                           settled=w.settled, settled_consumed=w.consumed, settled_remaining=w.remaining,
+                           pool_id=w.pool_id, contract_id=self.contract_id, currency=self.currency)
                     for w in await window_loader(info).load(self.id)]
         steps = await self.ramp_steps(info)
         core = CoreCommitment(
@@ -198,8 +217,9 @@ class Commitment(relay.Node):
             frequency=CoreFrequency(self.frequency.value),
             ramp=tuple(CoreRampStep(s.from_window, s.amount) for s in steps), prorate=self.prorate,
         )
-        return [Window(number=w.number, start_date=w.span.start, end_date=w.span.end, partial=w.partial,
-                       committed=quantity(committed_amount(core, w))) for w in commitment_windows(core)]
+        return [Window(number=p.window.number, start_date=p.window.span.start, end_date=p.window.span.end,
+                       partial=p.window.partial, committed=quantity(p.committed))
+                for p in window_plans(core, self.currency)]
 
     @strawberry.field(description="The commitment's credit pools (prepaid windows, postpaid tracking, rollover credits) in creation order.")
     async def pools(self, info: Info) -> list[CreditPool]:

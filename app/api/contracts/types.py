@@ -14,6 +14,7 @@ from app.api.args import After, First
 from app.api.catalog.types import Product, load_product
 from app.api.enums import ContractStatus, Frequency, PricingModel
 from app.api.invoices.types import Invoice, contract_invoices
+from app.api.invoices.upcoming import UpcomingInvoice, upcoming_invoice
 from app.api.pagination import Connection
 from app.api.scalars import money, optional_quantity, quantity
 from app.billing.calendar import billing_periods
@@ -83,6 +84,12 @@ class Contract(relay.Node):
     @strawberry.field(description="The contract's invoices, oldest first (one per closed billing period).")
     async def invoices(self, info: Info, first: First = 20, after: After = None) -> Connection[Invoice]:
         return await contract_invoices(info.context.loaders.org_id, self.id, first, after)
+
+    @strawberry.field(description="A projection, not an invoice: what closing the contract's oldest open billing period would bill now, from what has been recorded so far (computed by the same close, writing nothing; nothing is billed until the close). Null unless the contract is ACTIVE. If that close would fail, the field errs with the close's error code.")
+    async def upcoming_invoice(self, info: Info) -> UpcomingInvoice | None:
+        if self.status is not ContractStatus.ACTIVE:
+            return None
+        return await upcoming_invoice(info, self.id)
 
     @strawberry.field(description="The billing periods of the term, computed from start date and frequency.")
     def billing_periods(self) -> list[BillingPeriod]:

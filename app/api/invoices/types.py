@@ -15,6 +15,7 @@ from app.api.ledger.types import CreditPool, load_pool
 from app.api.pagination import Connection, paginate
 from app.api.scalars import money, optional_quantity
 from app.billing.calendar import add_months
+from app.billing.invoice import InvoiceLine as CoreInvoiceLine
 from app.billing.terms import Frequency as CoreFrequency
 from app.billing.terms import LineType as CoreLineType
 from app.db import models
@@ -93,6 +94,19 @@ class InvoiceLine:
             description=row.description, service_period_start=row.service_start,
             service_period_end=row.service_end, window_number=row.window_number, charge_key=row.charge_key,
             commitment_id=row.commitment_id, pool_id=row.pool_id, currency=currency,
+        )
+
+    @classmethod
+    def from_core(cls, line: CoreInvoiceLine, currency: str, pool_ids: dict[str, int]) -> InvoiceLine:
+        """A line of the billing core's invoice, as the close would write it (``pool_ids``: key → row id)."""
+        return cls(
+            type=line.type, product=line.product, quantity=optional_quantity(line.quantity),
+            unit_amount=optional_quantity(line.unit_amount), amount=money(line.amount, currency),
+            description=line.description[:300], service_period_start=line.service_period.start,
+            service_period_end=line.service_period.end,
+            window_number=line.window_index + 1 if line.window_index is not None else None,
+            charge_key=line.charge_key, commitment_id=int(line.commitment_key) if line.commitment_key else None,
+            pool_id=pool_ids.get(line.pool_key) if line.pool_key else None, currency=currency,
         )
 
     @strawberry.field(description="The commitment behind a fee, surcharge, drawdown, true-up or penalty; else null.")

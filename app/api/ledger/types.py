@@ -17,6 +17,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.api.enums import ChargeType
+from app.api.previews import projected_draws
 from app.api.scalars import money
 from app.billing import ledger as core_ledger
 from app.db import models
@@ -92,9 +93,10 @@ class CreditPool(relay.Node):
     eligible_products: list[str] = strawberry.field(description="Product codes it may pay for; empty: every product.")
     window_number: int | None = strawberry.field(description="The commitment window (1-based) it belongs to or is valid for.")
     rolled_over: bool = strawberry.field(description="True for credit rolled over from an earlier window.")
-    balance: Decimal = strawberry.field(description="What the pool holds now (the cached sum of its entries).")
+    balance: Decimal = strawberry.field(description="Settled: what the pool holds now by its ledger (the cached sum of its entries), as the last close, activation, top-up or credit back left it. See `available` for the projection.")
     commitment_id: strawberry.Private[int | None]
     account_id: strawberry.Private[int]
+    contract_id: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: models.CreditPool) -> CreditPool:
@@ -104,8 +106,13 @@ class CreditPool(relay.Node):
             eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
             eligible_products=list(row.eligible_products), window_number=row.window_number,
             rolled_over=row.rolled_over, balance=money(row.balance, row.currency),
-            commitment_id=row.commitment_id, account_id=row.account_id,
+            commitment_id=row.commitment_id, account_id=row.account_id, contract_id=row.contract_id,
         )
+
+    @strawberry.field(description="Projected: `balance` (settled) less what the open period's preview takes from the pool (its CONSUME entries: what charges will draw, or, on a TRACKING pool, the eligible spend it will track), from what has been recorded so far; nothing is drawn until the close. A contract's pool counts its contract's preview (the oldest open period). A balance counts the previews of every ACTIVE contract of its account in its currency, taken one after the other in creation order as due closes run, so together they never take more than it holds. Expiry at the end of validity is not a draw and is not subtracted. Equals `balance` when nothing is open or the close would fail.")
+    async def available(self, info: Info) -> Decimal:
+        drawn = await projected_draws(info, self.id, self.contract_id, self.account_id, self.currency)
+        return money(self.balance - drawn, self.currency)
 
     @strawberry.field(description="The commitment whose credit this is; null for balances.")
     async def commitment(self, info: Info) -> Annotated[Commitment, strawberry.lazy("app.api.commitments.types")] | None:

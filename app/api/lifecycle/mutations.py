@@ -49,6 +49,9 @@ class CloseFailure:
 @strawberry.type(description="Result of closeDuePeriods.")
 class CloseDuePeriodsPayload:
     closed: int = strawberry.field(description="How many periods were closed.")
+    as_of: date = strawberry.field(description="The day the closes ran as of: the asOf asked for, or today (UTC) "
+                                   "if none was given or it was later. A period [start, end) was due if "
+                                   "end + closeGraceDays <= asOf.")
     failures: list[CloseFailure] = strawberry.field(description="Contracts that failed (their later periods stay open).")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was attempted.")
 
@@ -91,7 +94,9 @@ class LifecycleMutations:
         )
 
     @strawberry.mutation(description="Close the oldest open billing period of a contract (or the one starting on "
-                         "periodStart, which must be it). Idempotent: closing a closed period returns its invoice.")
+                         "periodStart, which must be it). Idempotent: closing a closed period returns its invoice. "
+                         "A period [start, end) may be closed from end + closeGraceDays (the organization's), by "
+                         "the service's clock in UTC; before that the answer is PERIOD_NOT_ENDED.")
     async def close_period(
         self, info: Info, contract_id: Annotated[strawberry.ID, strawberry.argument(description="The contract.")],
         period_start: Annotated[date | None, strawberry.argument(description="Start of the period to close.")] = None,
@@ -103,14 +108,18 @@ class LifecycleMutations:
             _invoice,
         )
 
-    @strawberry.mutation(description="Close, in order, every period of every active contract that ended on or "
-                         "before asOf (one transaction per period; one contract's failure does not stop the others).")
+    @strawberry.mutation(description="Close, in order, every period of every active contract that is due by asOf: "
+                         "a period [start, end) is due when end + closeGraceDays <= asOf. An asOf after today "
+                         "counts as today (UTC). One transaction per period; one contract's failure does not stop "
+                         "the others.")
     async def close_due_periods(
-        self, info: Info, as_of: Annotated[date, strawberry.argument(description="Close periods ending on or before this date.")],
+        self, info: Info,
+        as_of: Annotated[date | None, strawberry.argument(
+            description="Close the periods due by this day (default today; a later day counts as today).")] = None,
     ) -> CloseDuePeriodsPayload:
         report = await closing.close_due_periods(org_of(info), as_of)
         return CloseDuePeriodsPayload(
-            closed=report.closed, user_errors=[],
+            closed=report.closed, as_of=report.as_of, user_errors=[],
             failures=[CloseFailure(contract_id=strawberry.ID(ids.encode("Contract", f.contract_id)),
                                    period_start=f.period_start, code=f.code, message=f.message)
                       for f in report.failures],

@@ -21,6 +21,8 @@ class UpdateOrganizationInput:
     name: str | None = strawberry.field(default=None, description="Display name.")
     default_currency: str | None = strawberry.field(default=None, description="ISO 4217 code.")
     drawdown_order: DrawdownOrder | None = strawberry.field(default=None, description="Default drawdown order.")
+    close_grace_days: int | None = strawberry.field(
+        default=None, description="Days after a billing period's end before it may be closed, 0 to 31.")
 
 
 @strawberry.input(description="An account; on update, omitted fields keep their value.")
@@ -66,10 +68,12 @@ def deleted(global_id: str) -> DeletePayload:
 
 @strawberry.type
 class TenancyMutations:
-    @strawberry.mutation(description="Change the organization's name, default currency or drawdown order.")
+    @strawberry.mutation(description="Change the organization's name, default currency, drawdown order or close "
+                         "grace days.")
     async def update_organization(self, info: Info, input: Annotated[UpdateOrganizationInput, strawberry.argument(description="The fields to write.")]) -> UpdateOrganizationPayload:
         org_id = org_of(info)
-        patch = organizations.OrganizationPatch(input.name, input.default_currency, input.drawdown_order)
+        patch = organizations.OrganizationPatch(input.name, input.default_currency, input.drawdown_order,
+                                                close_grace_days=input.close_grace_days)
         return await run(
             lambda errors: UpdateOrganizationPayload(organization=None, user_errors=errors),
             lambda: organizations.update_organization(org_id, patch),

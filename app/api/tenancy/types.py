@@ -22,11 +22,14 @@ class Organization(relay.Node):
     name: str = strawberry.field(description="Display name.")
     default_currency: str = strawberry.field(description="ISO 4217 code used by default for new contracts.")
     drawdown_order: DrawdownOrder = strawberry.field(description="Default drawdown order of its accounts.")
+    close_grace_days: int = strawberry.field(
+        description="Days after a billing period's end before it may be closed (0 to 31, default 1): a period "
+                    "[start, end) may be closed from end + closeGraceDays, by the service's clock in UTC.")
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
         return cls(id=row.id, name=row.name, default_currency=row.default_currency,
-                   drawdown_order=DrawdownOrder(row.drawdown_order))
+                   drawdown_order=DrawdownOrder(row.drawdown_order), close_grace_days=row.close_grace_days)
 
 
 @strawberry.type(description="An end customer of the organization.")

@@ -1,0 +1,185 @@
+"""Gather what the close of a billing period needs: the billing core's ``CloseInput`` (SPEC §9).
+
+One function for the close and for its preview, so the preview can never bill from other figures
+than the close: the contract's terms, the period, this period's usage totals (one exact SQL
+aggregate) with the totals kept by the closes of earlier periods of windows still open, the
+period's one-time charges, the rated charges of those earlier periods, and the pools of the
+contract with its account's balances in its currency.
+
+The close gathers one contract inside its transaction with ``lock=True``: the pools it moves are
+read ``FOR UPDATE`` (the contract's own, then the balances, each in id order, so two closes of one
+account lock alike). The preview gathers a batch with ``lock=False``: no lock, nothing written. A
+batch costs a fixed number of statements whatever the number of contracts: one query per table,
+one usage aggregate for all of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from app.billing.calendar import billing_periods, commitment_windows, period_containing
+from app.billing.charges import Charge, OneTimeCharge, UsageTotal
+from app.billing.close import CloseInput
+from app.billing.terms import ChargeType, ContractTerms, DateRange
+from app.db import aggregates
+from app.db.models import (
+    BillingPeriod,
+    Contract,
+    CreditPool,
+    OneTimeCharge as OneTimeRow,
+    PeriodUsage,
+    Product,
+    RatedCharge,
+)
+from app.services.contract_terms import load_terms_many
+from app.services.pools import balance_names, core_pool
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The close input of one contract's period, with the rows it came from.
+
+    ``pool_rows`` are the pools of ``input`` by key (the close writes their entries); ``usage`` is
+    this period's usage totals, which the close keeps for the periods after it.
+    """
+
+    input: CloseInput
+    pool_rows: dict[str, CreditPool]
+    usage: tuple[UsageTotal, ...]
+
+
+async def gather(org_id: int, contract: Contract, row: BillingPeriod, *, lock: bool) -> Gathered:
+    """The close input of period ``row`` of ``contract`` (``lock``: read its pools FOR UPDATE)."""
+    return (await gather_many(org_id, [(contract, row)], lock=lock))[contract.id]
+
+
+async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]], *,
+                      lock: bool = False) -> dict[int, Gathered]:
+    """Contract id → the close input of its period, for every ``(contract, period row)`` given (one
+    period per contract), in a fixed number of statements."""
+    if not targets:
+        return {}
+    contracts = [c for c, _ in targets]
+    terms = await load_terms_many(org_id, contracts)
+    periods = {c.id: billing_periods(terms[c.id])[row.number - 1] for c, row in targets}
+    earlier = await _earlier_periods(org_id, targets, terms)
+    pools = await _pools(org_id, contracts, lock)
+    totals = await aggregates.usage_totals_many(org_id, [(c.id, r.start_date, r.end_date) for c, r in targets])
+    one_time = await _one_time_rows(org_id, targets)
+    codes = await _codes(org_id, {uid for _, uid in totals} | {r.product_id for rs in one_time.values() for r in rs})
+    kept = await _kept(org_id, [p for rows in earlier.values() for p in rows])
+    names = await balance_names(org_id, [p for rows in pools.values() for p in rows.values()])
+    out = {}
+    for contract, row in targets:
+        span = DateRange(row.start_date, row.end_date)
+        current = tuple(UsageTotal(codes[uid], span, q) for (cid, uid), q in totals.items() if cid == contract.id)
+        before = earlier[contract.id]
+        out[contract.id] = Gathered(
+            input=CloseInput(
+                terms=terms[contract.id], period=periods[contract.id],
+                usage=(*current, *(u for p in before for u in kept.usage[p.id])),
+                one_time=tuple(_one_time(r, codes) for r in one_time[contract.id]),
+                prior_charges=tuple(c for p in before for c in kept.charges[p.id]),
+                pools=tuple(core_pool(p, names) for p in pools[contract.id].values()),
+            ),
+            pool_rows=pools[contract.id], usage=current,
+        )
+    return out
+
+
+def earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
+    """Start of the earliest commitment window that holds this period (its history matters)."""
+    starts = [span.start]
+    for commitment in terms.commitments:
+        window = period_containing(commitment_windows(commitment), span.start)
+        if window is not None:
+            starts.append(window.span.start)
+    return min(starts)
+
+
+async def _earlier_periods(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]],
+                           terms: dict[int, ContractTerms]) -> dict[int, list[BillingPeriod]]:
+    """Per contract: its periods before the target that belong to a window still open."""
+    since = {c.id: earliest_open_window_start(terms[c.id], DateRange(r.start_date, r.end_date)) for c, r in targets}
+    number = {c.id: r.number for c, r in targets}
+    rows = await BillingPeriod.filter(organization_id=org_id, contract_id__in=list(number),
+                                      start_date__gte=min(since.values())).order_by("contract_id", "number")
+    out: dict[int, list[BillingPeriod]] = {cid: [] for cid in number}
+    for p in rows:
+        if p.number < number[p.contract_id] and p.start_date >= since[p.contract_id]:
+            out[p.contract_id].append(p)
+    return out
+
+
+async def _pools(org_id: int, contracts: list[Contract], lock: bool) -> dict[int, dict[str, CreditPool]]:
+    """Per contract: its own pools and its account's balances in its currency, by key."""
+    own = CreditPool.filter(organization_id=org_id, contract_id__in=[c.id for c in contracts]).order_by("id")
+    balances = CreditPool.filter(
+        organization_id=org_id, account_id__in=list({c.account_id for c in contracts}), contract_id=None,
+        currency__in=list({c.currency for c in contracts}),
+    ).order_by("id")  # in id order: two closes of one account lock alike
+    if lock:
+        own, balances = own.select_for_update(), balances.select_for_update()
+    own_rows, balance_rows = await own, await balances
+    return {
+        c.id: {p.key: p for p in [
+            *(p for p in own_rows if p.contract_id == c.id),
+            *(p for p in balance_rows if p.account_id == c.account_id and p.currency == c.currency),
+        ]}
+        for c in contracts
+    }
+
+
+async def _one_time_rows(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]]) -> dict[int, list[OneTimeRow]]:
+    """Per contract: the one-time charges dated in its period."""
+    spans = {c.id: (r.start_date, r.end_date) for c, r in targets}
+    rows = await OneTimeRow.filter(
+        organization_id=org_id, contract_id__in=list(spans),
+        service_date__gte=min(s for s, _ in spans.values()), service_date__lt=max(e for _, e in spans.values()),
+    ).order_by("id")
+    out: dict[int, list[OneTimeRow]] = {cid: [] for cid in spans}
+    for r in rows:
+        start, end = spans[r.contract_id]
+        if start <= r.service_date < end:
+            out[r.contract_id].append(r)
+    return out
+
+
+def _one_time(row: OneTimeRow, codes: dict[int, str]) -> OneTimeCharge:
+    return OneTimeCharge(str(row.id), codes[row.product_id], row.amount, row.service_date, seq=row.seq)
+
+
+async def _codes(org_id: int, product_ids: set[int]) -> dict[int, str]:
+    if not product_ids:
+        return {}
+    return dict(await Product.filter(organization_id=org_id, id__in=list(product_ids)).values_list("id", "code"))
+
+
+@dataclass(frozen=True)
+class _Kept:
+    usage: dict[int, list[UsageTotal]]
+    charges: dict[int, list[Charge]]
+
+
+async def _kept(org_id: int, earlier: list[BillingPeriod]) -> _Kept:
+    """The usage totals and rated charges kept by the closes of ``earlier`` periods, per period."""
+    usage: dict[int, list[UsageTotal]] = defaultdict(list)
+    charges: dict[int, list[Charge]] = defaultdict(list)
+    if not earlier:
+        return _Kept(usage, charges)
+    spans = {p.id: DateRange(p.start_date, p.end_date) for p in earlier}
+    for k in await PeriodUsage.filter(organization_id=org_id, billing_period_id__in=list(spans)):
+        usage[k.billing_period_id].append(UsageTotal(k.usage_class, spans[k.billing_period_id], k.quantity))
+    for r in await RatedCharge.filter(organization_id=org_id, billing_period_id__in=list(spans)):
+        charges[r.billing_period_id].append(kept_charge(r))
+    return _Kept(usage, charges)
+
+
+def kept_charge(r: RatedCharge) -> Charge:
+    """A rated charge kept by a close, keyed by its period so keys stay unique across periods."""
+    return Charge(key=f"{r.billing_period_id}:{r.key}", type=ChargeType(r.type), product=r.product, amount=r.amount,
+                  service_period=DateRange(r.service_start, r.service_end), quantity=r.quantity,
+                  unit_amount=r.unit_amount, seq=r.seq)
