@@ -100,22 +100,22 @@ def _misaligned(message: str, field: str) -> BillingError:
 def _check_boundaries(billing: tuple[Period, ...], commitment: Commitment) -> None:
     """The commitment starts on a billing-period start and each of its windows ends on a
     billing-period end."""
-    name = commitment.key
+    name = commitment.label
     if commitment.term.start not in {p.span.start for p in billing}:
         raise _misaligned(
-            f"commitment {name} must start on a billing-period start, not {commitment.term.start}",
+            f"{name} must start on a billing-period start, not {commitment.term.start}",
             "startDate",
         )
     ends = {p.span.end for p in billing}
     if commitment.term.end not in ends:
         raise _misaligned(
-            f"commitment {name} must end on a billing-period end, not {commitment.term.end}",
+            f"{name} must end on a billing-period end, not {commitment.term.end}",
             "endDate",
         )
     for window in commitment_windows(commitment):
         if window.span.end not in ends:
             raise _misaligned(
-                f"commitment {name}: window {window.number} ends on {window.span.end}, "
+                f"{name}: window {window.number} ends on {window.span.end}, "
                 "which is not a billing-period end (choose a start whose day of month "
                 "matches the contract's)",
                 "startDate",
@@ -132,15 +132,15 @@ def check_alignment(terms: ContractTerms, commitment: Commitment) -> None:
     elsewhere (contract anchored on 31 Jan, commitment starting 29 Feb: its windows end on the
     29th while billing periods end on the 31st/30th). All failures are ``MISALIGNED_COMMITMENT``.
     """
-    name = commitment.key
+    name = commitment.label
     if commitment.frequency.months % terms.billing_frequency.months:
         raise _misaligned(
-            f"commitment {name}: its frequency {commitment.frequency.value} is not a whole "
+            f"{name}: its frequency {commitment.frequency.value} is not a whole "
             f"multiple of the billing frequency {terms.billing_frequency.value}",
             "frequency",
         )
     if commitment.term.start < terms.term.start:
-        raise _misaligned(f"commitment {name} starts before the contract", "startDate")
+        raise _misaligned(f"{name} starts before the contract", "startDate")
     if commitment.term.end > terms.term.end:
-        raise _misaligned(f"commitment {name} ends after the contract", "endDate")
+        raise _misaligned(f"{name} ends after the contract", "endDate")
     _check_boundaries(billing_periods(terms), commitment)

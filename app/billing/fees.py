@@ -17,7 +17,7 @@ from app.billing.calendar import Period, billing_periods, commitment_windows
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.guards import require_non_negative
 from app.billing.invoice import InvoiceLine
-from app.billing.labels import day_label
+from app.billing.labels import day_label, money_text
 from app.billing.money import exact, round_down_money, round_money
 from app.billing.ramps import committed_amount
 from app.billing.terms import (
@@ -58,8 +58,8 @@ def outstanding_fee(commitment: Commitment, currency: str) -> Decimal:
     if rest < 0:
         raise BillingError(
             CODE,
-            f"commitment {commitment.key}: amountPrepaid + amountFirstBill exceed the "
-            f"commitment's total {commitment_total(commitment, currency)}",
+            f"{commitment.label}: amountPrepaid + amountFirstBill exceed the "
+            f"commitment's total {money_text(commitment_total(commitment, currency), currency)}",
             "fees",
         )
     return rest
@@ -99,22 +99,22 @@ def _check_fee_dates(
 ) -> None:
     if not fees.fee_dates:
         raise BillingError(
-            CODE, f"commitment {commitment.key}: FEE_DATES needs fee dates", "feeDates"
+            CODE, f"{commitment.label}: FEE_DATES needs fee dates", "feeDates"
         )
     for item in fees.fee_dates:
         _check_exact(item.amount, currency, f"the fee on {item.date}")
         if not commitment.term.contains(item.date):
             raise BillingError(
                 BillingErrorCode.DATE_OUTSIDE_TERM,
-                f"commitment {commitment.key}: fee date {item.date} is outside its term",
+                f"{commitment.label}: fee date {item.date} is outside its term",
                 "feeDates",
             )
     total = sum((item.amount for item in fees.fee_dates), ZERO)
     if total != rest:
         raise BillingError(
             CODE,
-            f"commitment {commitment.key}: the fee dates add up to {total}, "
-            f"not to the outstanding fee {rest}",
+            f"{commitment.label}: the fee dates add up to {money_text(total, currency)}, "
+            f"not to the outstanding fee {money_text(rest, currency)}",
             "feeDates",
         )
 
@@ -132,7 +132,7 @@ def validate_fee_schedule(terms: ContractTerms, commitment: Commitment) -> None:
         if fees != FeeSchedule():
             raise BillingError(
                 CODE,
-                f"commitment {commitment.key}: only prepaid commitments have a fee schedule",
+                f"{commitment.label}: only prepaid commitments have a fee schedule",
                 "fees",
             )
         return
@@ -143,7 +143,7 @@ def validate_fee_schedule(terms: ContractTerms, commitment: Commitment) -> None:
         _check_fee_dates(commitment, fees, rest, terms.currency)
     elif fees.fee_dates:
         raise BillingError(
-            CODE, f"commitment {commitment.key}: a BILLING_PLAN takes no fee dates", "feeDates"
+            CODE, f"{commitment.label}: a BILLING_PLAN takes no fee dates", "feeDates"
         )
 
 

@@ -42,7 +42,7 @@ def tracking_pool(commitment: Commitment, window: Period, pools: Mapping[str, Po
     if pool is None:
         raise BillingError(
             BillingErrorCode.MISSING_POOL,
-            f"postpaid commitment {commitment.key} has no tracking pool for window "
+            f"postpaid {commitment.label} has no tracking pool for window "
             f"{window.number}: was the contract activated?",
         )
     return pool
