@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from datetime import date
+from typing import Any
 
 from app.settings import Settings, load_settings
 
@@ -63,8 +64,10 @@ async def _close_due(settings: Settings, as_of: date | None, org_ids: list[int])
             if as_of is not None and report.as_of != as_of:
                 print(f"--as-of {as_of} is after today: closing what is due by today, {report.as_of}")
                 as_of = report.as_of  # say it once
+            # "closed" is what this run closed; periods a concurrent run closed first are counted apart
+            already = f"; {report.already_closed} closed meanwhile by another run" if report.already_closed else ""
             print(f"organization {org_id}: {report.closed} closed, {len(report.failures)} failed "
-                  f"(due by {report.as_of})")
+                  f"(due by {report.as_of}){already}")
             for f in report.failures:
                 print(f"  contract {f.contract_id} period {f.period_start}: {f.code} {f.message}")
             failures += len(report.failures)
@@ -94,8 +97,15 @@ def cmd_serve(settings: Settings) -> None:
     print(f"\n  GraphiQL: {url}")
     if key:
         print(f"  API key:  {key}   (GraphiQL sends it for you)\n")
-    uvicorn.run(create_app(settings, graphiql_api_key=key), host=settings.host, port=settings.port,
-                log_level="info")
+    # Server limits, logging and the request-head deadline: app/server.py (README "Server limits").
+    # Several workers are separate processes: uvicorn imports the app by name in each.
+    from app.server import uvicorn_options
+
+    options = uvicorn_options(settings)
+    target: Any = create_app(settings, graphiql_api_key=key)
+    if options["workers"] > 1:
+        target = "app.main:app"
+    uvicorn.run(target, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException as ViewHTTPException
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 from tortoise import connections
 
 from app.api.context import Context, bearer_token, build_context
 from app.api.graphiql import GRAPHIQL_ASSETS_PATH, OfflineGraphQL, graphiql_assets_app
 from app.api.schema import schema
 from app.db.config import close_db, init_db
+from app.db.outage import is_database_unavailable
+from app.http_limits import TransportGuard, json_error
 from app.settings import Settings, load_settings
+
+log = logging.getLogger("app.main")
+
+# extensions.code of the HTTP errors Strawberry's view raises (bodies it cannot use, and the like).
+HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+                    413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
 class CommitmentsGraphQL(OfflineGraphQL):
@@ -26,6 +39,41 @@ class CommitmentsGraphQL(OfflineGraphQL):
         conn: HTTPConnection = request
         return await build_context(conn, bearer_token(conn))
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's view, with its HTTP errors as JSON GraphQL errors instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response: Response
+        try:
+            response = await self.run(Request(scope, receive))
+        except ViewHTTPException as exc:
+            code = HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
+            response = json_error(exc.status_code, code, exc.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A JSON object (the body, or GET's variables), or a 400 that says what is wrong."""
+        try:
+            value = self.decode_json(data)
+        except UnicodeDecodeError as exc:
+            raise ViewHTTPException(400, "The request body is not valid UTF-8.") from exc
+        except RecursionError as exc:  # json.loads on a JSON nested thousands deep
+            raise ViewHTTPException(400, "The JSON is nested too deeply.") from exc
+        except ValueError as exc:
+            raise ViewHTTPException(400, "Unable to parse request body as JSON.") from exc
+        if not isinstance(value, dict):
+            raise ViewHTTPException(400, "Expected a JSON object such as {\"query\": \"{ ... }\", "
+                                         "\"variables\": {}} (batches are not supported).")
+        return value
+
+
+async def http_error(_: Request, exc: Exception) -> Response:
+    """Starlette's own HTTP errors (an unknown path, a wrong method on /health) as JSON too."""
+    assert isinstance(exc, HTTPException)
+    return json_error(exc.status_code, HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST"),
+                      exc.detail, dict(exc.headers or {}))
+
 
 async def health(_: Request) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
@@ -34,6 +82,19 @@ async def health(_: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
         return JSONResponse({"status": "error", "database": str(exc.__class__.__name__)}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _open_pool() -> None:
+    """Open the connection pool now, outside any request: its background tasks would otherwise
+    inherit (and log with) the id of the first request. A database that is down at start is only
+    logged: requests answer 503 until it is back."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        log.warning("database unavailable at start (%s): answering 503 until it is back",
+                    type(exc).__name__)
 
 
 async def root(_: Request) -> RedirectResponse:
@@ -49,6 +110,7 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings.database_url)
+            await _open_pool()
         try:
             yield
         finally:
@@ -56,8 +118,12 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
                 await close_db()
 
     graphql = CommitmentsGraphQL(schema, graphiql_api_key=graphiql_api_key)
+    guard = Middleware(TransportGuard, max_body_bytes=settings.max_body_bytes,
+                       body_timeout=settings.body_timeout, debug=settings.debug)
     return Starlette(
         debug=settings.debug,
+        middleware=[guard],
+        exception_handlers={HTTPException: http_error},
         routes=[
             Route("/", root),
             Route("/health", health),

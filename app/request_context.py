@@ -27,6 +27,11 @@ def reset_request_id(token: Token[str | None]) -> None:
     _request_id.reset(token)
 
 
+def bound_request_id() -> str | None:
+    """The id bound for the current request, or None outside one (log lines use it: never makes one)."""
+    return _request_id.get()
+
+
 def current_request_id() -> str:
     """The current request's id, made on first use outside a request."""
     value = _request_id.get()

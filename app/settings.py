@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -28,6 +29,21 @@ class Settings:
     max_query_depth: int
     max_tokens: int
     max_aliases: int
+    max_query_cost: int  # README "Query cost and limits"
+    request_timeout_seconds: float
+    # HTTP transport and server limits (README "Server limits"), logs, production switches
+    max_body_bytes: int
+    body_timeout: float
+    header_timeout: float
+    max_header_bytes: int
+    keep_alive_timeout: int
+    limit_concurrency: int
+    backlog: int
+    graceful_shutdown: int
+    workers: int
+    log_level: str
+    introspection: bool
+    field_suggestions: bool
 
     @property
     def is_embedded(self) -> bool:
@@ -35,11 +51,32 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def _server_settings(embedded: bool) -> dict[str, Any]:
+    """Transport limits, logs and production switches (introspection and suggestions: on by
+    default in the embedded SQLite mode, off by default on PostgreSQL, i.e. in production)."""
+    env = os.environ.get
+    return {
+        "max_body_bytes": int(env("COMMITMENTS_MAX_BODY_BYTES", str(2 * 1024 * 1024))),
+        "body_timeout": float(env("COMMITMENTS_BODY_TIMEOUT", "30")),
+        "header_timeout": float(env("COMMITMENTS_HEADER_TIMEOUT", "10")),
+        "max_header_bytes": int(env("COMMITMENTS_MAX_HEADER_BYTES", str(16 * 1024))),
+        "keep_alive_timeout": int(env("COMMITMENTS_KEEP_ALIVE_TIMEOUT", "5")),
+        "limit_concurrency": int(env("COMMITMENTS_LIMIT_CONCURRENCY", "200")),
+        "backlog": int(env("COMMITMENTS_BACKLOG", "2048")),
+        "graceful_shutdown": int(env("COMMITMENTS_GRACEFUL_SHUTDOWN", "30")),
+        "workers": int(env("COMMITMENTS_WORKERS", "1")),
+        "log_level": env("COMMITMENTS_LOG_LEVEL", "INFO").upper(),
+        "introspection": _bool(env("COMMITMENTS_INTROSPECTION"), embedded),
+        "field_suggestions": _bool(env("COMMITMENTS_FIELD_SUGGESTIONS"), embedded),
+    }
+
+
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("COMMITMENTS_DATA_DIR", str(DEFAULT_DATA_DIR)))
     default_db = f"sqlite://{data_dir / 'commitments.sqlite3'}"
+    database_url = os.environ.get("DATABASE_URL", default_db)
     return Settings(
-        database_url=os.environ.get("DATABASE_URL", default_db),
+        database_url=database_url,
         data_dir=data_dir,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
@@ -48,4 +85,7 @@ def load_settings() -> Settings:
         max_query_depth=int(os.environ.get("COMMITMENTS_MAX_DEPTH", "12")),
         max_tokens=int(os.environ.get("COMMITMENTS_MAX_TOKENS", "5000")),
         max_aliases=int(os.environ.get("COMMITMENTS_MAX_ALIASES", "30")),
+        max_query_cost=int(os.environ.get("COMMITMENTS_MAX_QUERY_COST", "50000")),
+        request_timeout_seconds=float(os.environ.get("COMMITMENTS_REQUEST_TIMEOUT_SECONDS", "10")),
+        **_server_settings(database_url.startswith("sqlite")),
     )

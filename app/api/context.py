@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 from strawberry.types import Info
 
 from app.api.loaders import Loaders
+from app.db.outage import DatabaseUnavailable, is_database_unavailable
 from app.services.organizations import authenticate
 
 
@@ -29,7 +30,13 @@ def bearer_token(conn: HTTPConnection) -> str | None:
 
 
 async def build_context(conn: HTTPConnection | None, token: str | None) -> Context:
-    org_id = await authenticate(token) if token else None
+    """Raises DatabaseUnavailable when the key cannot be checked (the HTTP layer answers 503)."""
+    try:
+        org_id = await authenticate(token) if token else None
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            raise DatabaseUnavailable("cannot check the API key: database unavailable") from exc
+        raise
     return Context(org_id=org_id, loaders=Loaders(org_id or 0), request=conn)
 
 

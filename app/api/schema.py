@@ -6,32 +6,38 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import Info
 
-from app.api.args import NodeId, NodeIds
+from app.api.args import MAX_NODES, NodeId, NodeIds
 from app.api.balances.mutations import BalanceMutations
 from app.api.catalog.mutations import CatalogMutations
 from app.api.catalog.queries import CatalogQueries
 from app.api.commitments.mutations import CommitmentMutations
 from app.api.context import org_of
+from app.api.error_log import LoggedSchema
+from app.api.input_errors import InputErrorCodes
+from app.api.input_limits import ShortenLists
 from app.api.contracts.mutations import ContractMutations
 from app.api.contracts.queries import ContractQueries
+from app.api.cost import QueryCost
 from app.api.invoices.queries import InvoiceQueries
 from app.api.lifecycle.mutations import LifecycleMutations
 from app.api.nodes import resolve_node, resolve_nodes
+from app.api.switches import production_switches
 from app.api.tenancy.mutations import TenancyMutations
 from app.api.tenancy.queries import TenancyQueries
+from app.api.timeout import ExecutionTimeout
 from app.api.usage.mutations import ChargeMutations, UsageMutations
 from app.settings import load_settings
 
-MAX_NODES = 100
 
 
 @strawberry.type(description="Read the caller's organization: every object is scoped to the API key's tenant.")
@@ -55,27 +61,36 @@ class Mutation(TenancyMutations, CatalogMutations, ContractMutations, Commitment
     pass
 
 
-def _should_mask(error: Exception) -> bool:
-    """Mask unexpected errors; keep GraphQL's own errors and the ones we raise with a code."""
-    from graphql import GraphQLError
-
-    original = getattr(error, "original_error", None)
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected errors only: an exception that is not a GraphQL error, or a GraphQL error
+    without a code raised while resolving a field. GraphQL's own errors about the request (syntax,
+    validation, variable values: they have no path) and errors raised with a code are kept."""
+    original = error.original_error
     if original is None:
         return False
-    return not (isinstance(original, GraphQLError) and (original.extensions or {}).get("code"))
+    if not isinstance(original, GraphQLError):
+        return True
+    return error.path is not None and not (original.extensions or {}).get("code")
 
 
 def build_schema() -> strawberry.Schema:
     settings = load_settings()
-    return strawberry.Schema(
+    # The depth and alias rules are made once: the validation cache is keyed by the rule classes, and
+    # QueryDepthLimiter / MaxAliasesLimiter made new ones per request, so it never hit.
+    limits = [depth_rule(settings.max_query_depth, None, None), aliases_rule(settings.max_aliases)]
+    return LoggedSchema(  # logs expected errors at INFO, unexpected ones at ERROR (error_log.py)
         query=Query,
         mutation=Mutation,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            *production_switches(settings),  # first, so that it sees the final errors
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            lambda: QueryCost(settings.max_query_cost),
+            lambda: ExecutionTimeout(settings.request_timeout_seconds),
+            ShortenLists,
+            InputErrorCodes,
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
         ],
     )

@@ -15,7 +15,13 @@ from app.billing.terms import ChargeType, DateRange, ProductKind
 from app.clock import utc_now
 from app.db.models import Account, Balance, BalanceProduct, CreditPool, Product
 from app.services.activation import next_seq
-from app.services.checks import require
+from app.services.checks import (
+    MAX_CHARGE_TYPES,
+    MAX_PRODUCT_IDS,
+    count_problem,
+    name_problem,
+    require,
+)
 from app.services.contract_parts import Problems
 from app.services.errors import ErrorCode, InvalidInput, UserError, fail, from_billing
 from app.services.pools import append_entries, core_pool, create_pools, is_settled
@@ -40,8 +46,7 @@ async def create_balance(org_id: int, spec: BalanceSpec) -> Balance:
         await require(Account, org_id, spec.account_id, "input.accountId")
     except InvalidInput as exc:
         problems.errors.extend(exc.errors)
-    if not spec.name.strip():
-        problems.add(UserError(ErrorCode.INVALID_INPUT, "must not be blank", "input.name"))
+    problems.add(name_problem(spec.name, "input.name"))
     if not is_known_currency(spec.currency):
         problems.add(UserError(ErrorCode.UNKNOWN_CURRENCY, f"{spec.currency!r} is not an ISO 4217 currency", "input.currency"))
     problems.amount(spec.amount, "input.amount")
@@ -51,8 +56,12 @@ async def create_balance(org_id: int, spec: BalanceSpec) -> Balance:
         problems.add(UserError(ErrorCode.INVALID_INPUT, "priority must be >= 0", "input.priority"))
     if not spec.eligible_charge_types:
         problems.add(UserError(ErrorCode.INVALID_INPUT, "at least one charge type", "input.eligibleChargeTypes"))
-    for i, pid in enumerate(spec.eligible_product_ids):
-        await problems.product(org_id, pid, set(ProductKind), f"input.eligibleProductIds.{i}")
+    problems.add(count_problem(spec.eligible_charge_types, "input.eligibleChargeTypes", MAX_CHARGE_TYPES))
+    too_many = count_problem(spec.eligible_product_ids, "input.eligibleProductIds", MAX_PRODUCT_IDS)
+    problems.add(too_many)
+    if not too_many:  # one query for the whole list
+        await problems.products(org_id, [(pid, set(ProductKind), f"input.eligibleProductIds.{i}")
+                                         for i, pid in enumerate(spec.eligible_product_ids)])
     problems.raise_if_any()
     async with in_transaction():
         account = await require(Account, org_id, spec.account_id, "input.accountId", for_update=True)

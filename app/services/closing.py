@@ -32,6 +32,7 @@ from app.db.models import (
     PeriodUsage,
     RatedCharge,
 )
+from app.request_context import current_request_id
 from app.services.checks import require
 from app.services.close_input import gather
 from app.services.errors import ErrorCode, InvalidInput, fail, from_billing
@@ -45,12 +46,18 @@ async def close_period(org_id: int, contract_id: int, period_start: date | None 
 
     Closing a closed period returns its invoice and writes nothing.
     """
+    invoice, _ = await _close_once(org_id, contract_id, period_start)
+    return invoice
+
+
+async def _close_once(org_id: int, contract_id: int, period_start: date | None) -> tuple[Invoice, bool]:
+    """``close_period``, and whether this call closed the period (False: it was closed before)."""
     async with in_transaction():
         contract = await require(Contract, org_id, contract_id, "contractId", for_update=True)
         target = await _target_period(org_id, contract, period_start)
         if target.status == "CLOSED":
-            return await Invoice.get(organization_id=org_id, billing_period_id=target.id)
-        return await _close(org_id, contract, target)
+            return await Invoice.get(organization_id=org_id, billing_period_id=target.id), False
+        return await _close(org_id, contract, target), True
 
 
 async def _target_period(org_id: int, contract: Contract, start: date | None) -> BillingPeriod:
@@ -167,9 +174,10 @@ class CloseFailure:
 
 @dataclass(frozen=True)
 class DueCloseReport:
-    closed: int
+    closed: int  # periods this call closed
     failures: tuple[CloseFailure, ...]
     as_of: date  # the day the closes ran as of: the one asked for, or today if that was later
+    already_closed: int = 0  # due periods another caller closed while this call ran (not counted in closed)
 
 
 def effective_as_of(as_of: date | None) -> date:
@@ -196,24 +204,26 @@ async def close_due_periods(org_id: int, as_of: date | None = None,
     per period. A period ``[s, e)`` is due from ``e + closeGraceDays``.
 
     A contract whose close fails is skipped from there on (its later periods stay open); the
-    others go on.
+    others go on. ``closed`` counts what this call closed: a period a concurrent caller closed
+    first is counted in ``already_closed``, so concurrent calls add up to the periods closed.
     """
     as_of = effective_as_of(as_of)
     todo = await due_periods(org_id, as_of)
-    closed, failures, failed = 0, [], set()
+    closed, already, failures, failed = 0, 0, [], set()
     for done, (contract_id, start) in enumerate(todo, start=1):
         if contract_id not in failed:
             try:
-                await close_period(org_id, contract_id, start)
-                closed += 1
+                _, closed_now = await _close_once(org_id, contract_id, start)
+                closed, already = closed + int(closed_now), already + int(not closed_now)
             except InvalidInput as exc:
                 failed.add(contract_id)
                 first = exc.errors[0]
                 failures.append(CloseFailure(contract_id, start, first.code.value, first.message))
             except Exception as exc:  # noqa: BLE001 - one contract's failure must not stop the others
-                log.exception("closing contract %s period %s failed", contract_id, start)
+                log.exception("closing contract %s period %s failed (request %s)", contract_id, start,
+                              current_request_id())
                 failed.add(contract_id)
                 failures.append(CloseFailure(contract_id, start, "INTERNAL_ERROR", type(exc).__name__))
         if progress:
             progress(done, len(todo))
-    return DueCloseReport(closed, tuple(failures), as_of)
+    return DueCloseReport(closed, tuple(failures), as_of, already)

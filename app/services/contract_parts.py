@@ -6,6 +6,7 @@ tenant and are of the right kind, that numbers fit the database) and then stores
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tortoise.functions import Max
@@ -23,9 +24,20 @@ from app.db.models import (
     RampStep,
     ServiceLine,
 )
-from app.services.checks import decimal_problem, name_problem
+from app.services.checks import (
+    MAX_CHARGE_TYPES,
+    MAX_EXTERNAL_ID,
+    MAX_FEE_DATES,
+    MAX_PENALTIES,
+    MAX_PRODUCT_IDS,
+    MAX_RAMP_STEPS,
+    MAX_TIERS,
+    count_problem,
+    decimal_problem,
+    name_problem,
+)
 from app.services.errors import InvalidInput, UserError
-from app.services.products import require_kind
+from app.services.products import kind_problems
 from app.services.specs import CommitmentSpec, PriceSpec, ServiceLineSpec
 
 USAGE = {ProductKind.USAGE_CLASS}
@@ -48,12 +60,12 @@ class Problems:
         self.add(decimal_problem(value, field, minimum=minimum))
 
     async def product(self, org_id: int, pk: int | None, kinds: set[ProductKind], field: str) -> None:
-        if pk is None:
-            return
-        try:
-            await require_kind(org_id, pk, kinds, field)
-        except InvalidInput as exc:
-            self.errors.extend(exc.errors)
+        await self.products(org_id, [(pk, kinds, field)])
+
+    async def products(self, org_id: int, refs: Sequence[tuple[int | None, set[ProductKind], str]]) -> None:
+        """Check every product reference (None: not given) with one query for all of them."""
+        self.errors.extend(await kind_problems(org_id, [(pk, kinds, field) for pk, kinds, field in refs
+                                                        if pk is not None]))
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -61,6 +73,7 @@ class Problems:
 
 
 async def check_price(org_id: int, spec: PriceSpec, path: str, problems: Problems) -> None:
+    problems.add(count_problem(spec.tiers, f"{path}.tiers", MAX_TIERS))
     await problems.product(org_id, spec.usage_class_id, USAGE, f"{path}.usageClassId")
     problems.amount(spec.unit_amount, f"{path}.unitAmount")
     for i, tier in enumerate(spec.tiers):
@@ -70,21 +83,24 @@ async def check_price(org_id: int, spec: PriceSpec, path: str, problems: Problem
 
 
 async def check_service_line(org_id: int, spec: ServiceLineSpec, path: str, problems: Problems) -> None:
-    await problems.product(org_id, spec.product_id, SERVICE_OR_PACKAGE, f"{path}.productId")
-    await problems.product(org_id, spec.package_id, PACKAGE, f"{path}.packageId")
+    await problems.products(org_id, [(spec.product_id, SERVICE_OR_PACKAGE, f"{path}.productId"),
+                                     (spec.package_id, PACKAGE, f"{path}.packageId")])
     problems.amount(spec.quantity, f"{path}.quantity")
     problems.amount(spec.unit_price, f"{path}.unitPrice")
-    problems.add(name_problem(spec.external_id, f"{path}.externalId"))
+    problems.add(name_problem(spec.external_id, f"{path}.externalId", max_length=MAX_EXTERNAL_ID))
 
 
 async def check_commitment(org_id: int, spec: CommitmentSpec, path: str, problems: Problems) -> None:
     problems.add(name_problem(spec.name, f"{path}.name"))
-    await problems.product(org_id, spec.usage_class_id, USAGE, f"{path}.usageClassId")
-    await problems.product(org_id, spec.service_id, SERVICE, f"{path}.serviceId")
-    await problems.product(org_id, spec.package_id, PACKAGE, f"{path}.packageId")
-    for i, pid in enumerate(spec.eligible_product_ids):
-        field = f"{path}.eligibleProductIds.{i}"
-        await problems.product(org_id, pid, set(ProductKind), field)
+    counts = [count_problem(getattr(spec, attr), f"{path}.{name}", limit) for attr, name, limit in _COMMITMENT_LISTS]
+    if any(counts):  # nothing is looked at item by item in a list over its limit
+        problems.errors.extend(c for c in counts if c)
+        return
+    await problems.products(org_id, [
+        (spec.usage_class_id, USAGE, f"{path}.usageClassId"), (spec.service_id, SERVICE, f"{path}.serviceId"),
+        (spec.package_id, PACKAGE, f"{path}.packageId"),
+        *((pid, set(ProductKind), f"{path}.eligibleProductIds.{i}") for i, pid in enumerate(spec.eligible_product_ids)),
+    ])
     for i, step in enumerate(spec.ramp):
         problems.amount(step.amount, f"{path}.rampSteps.{i}.amount", minimum=None)
     for i, fee in enumerate(spec.fee_dates):
@@ -93,12 +109,20 @@ async def check_commitment(org_id: int, spec: CommitmentSpec, path: str, problem
         problems.amount(getattr(spec, name), f"{path}.{_camel(name)}", minimum=None)
     problems.amount(spec.overage_surcharge_percent, f"{path}.overageSurchargePercent", minimum=None)
     for i, pen in enumerate(spec.penalties):
+        problems.add(count_problem(pen.tiers, f"{path}.penalties.{i}.tiers", MAX_TIERS))
         problems.amount(pen.amount, f"{path}.penalties.{i}.amount", minimum=None)
         problems.amount(pen.rate, f"{path}.penalties.{i}.rate", minimum=None)
         for j, tier in enumerate(pen.tiers):
             problems.amount(tier.up_to, f"{path}.penalties.{i}.tiers.{j}.upTo", minimum=None)
             problems.amount(tier.rate, f"{path}.penalties.{i}.tiers.{j}.rate", minimum=None)
             problems.amount(tier.flat, f"{path}.penalties.{i}.tiers.{j}.flat", minimum=None)
+
+
+_COMMITMENT_LISTS = (
+    ("ramp", "rampSteps", MAX_RAMP_STEPS), ("fee_dates", "feeDates", MAX_FEE_DATES),
+    ("penalties", "penalties", MAX_PENALTIES), ("eligible_product_ids", "eligibleProductIds", MAX_PRODUCT_IDS),
+    ("eligible_charge_types", "eligibleChargeTypes", MAX_CHARGE_TYPES),
+)
 
 
 def _camel(name: str) -> str:

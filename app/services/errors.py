@@ -31,6 +31,20 @@ SERVICE_CODES: tuple[str, ...] = (
     "INVALID_TIMESTAMP",
     "PERIOD_NOT_ENDED",
     "NOT_A_CREDIT_POOL",
+    "IDEMPOTENCY_KEY_REUSED",
+    "IDEMPOTENCY_KEY_IN_USE",
+    "BAD_USER_INPUT",
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "QUERY_TOO_COSTLY",
+    "TIMEOUT",
+    "BAD_REQUEST",
+    "METHOD_NOT_ALLOWED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "PAYLOAD_TOO_LARGE",
+    "REQUEST_TIMEOUT",
+    "HEADERS_TOO_LARGE",
+    "SERVICE_UNAVAILABLE",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -81,6 +95,20 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "INVALID_TIMESTAMP": "Not an ISO 8601 date-time (one without a UTC offset is taken as UTC).",
     "PERIOD_NOT_ENDED": "The billing period is not due yet: [start, end) may be closed from end + closeGraceDays (UTC).",
     "NOT_A_CREDIT_POOL": "The pool pays no charges (a postpaid tracking pool): credit cannot be given back to it.",
+    "IDEMPOTENCY_KEY_REUSED": "The idempotencyKey was used in the last 7 days for another mutation or other arguments; nothing was written.",
+    "IDEMPOTENCY_KEY_IN_USE": "A request with this idempotencyKey is still running; nothing was written: retry later.",
+    "BAD_USER_INPUT": "(extensions.code) A variable's value, or a value written in the document, does not fit its type (a bad date, decimal, Int, enum value, a missing required variable); extensions.variable is the variable's path. Nothing ran.",
+    "GRAPHQL_PARSE_FAILED": "(extensions.code) The document is not valid GraphQL syntax, or has more tokens than allowed. Nothing ran.",
+    "GRAPHQL_VALIDATION_FAILED": "(extensions.code) The document does not fit the schema (an unknown field or argument, a missing argument, too deep...). Nothing ran.",
+    "QUERY_TOO_COSTLY": "(extensions.code) The operation's calculated cost (extensions.cost.requested) is over the limit (extensions.cost.limit): ask for fewer objects. Nothing ran.",
+    "TIMEOUT": "(extensions.code) The request ran longer than the execution timeout and was stopped; a mutation that was running was rolled back.",
+    "BAD_REQUEST": "(extensions.code, HTTP 400) The HTTP request is not a GraphQL request: a body that is not UTF-8, not JSON, nested too deeply or not one JSON object; no query, or a query or variables of the wrong type. Nothing ran.",
+    "METHOD_NOT_ALLOWED": "(extensions.code, HTTP 405) /graphql takes GET and POST only (see the Allow header). Nothing ran.",
+    "UNSUPPORTED_MEDIA_TYPE": "(extensions.code, HTTP 415) A POST to /graphql must be Content-Type: application/json. Nothing ran.",
+    "PAYLOAD_TOO_LARGE": "(extensions.code, HTTP 413) The request body is over COMMITMENTS_MAX_BODY_BYTES (2 MiB by default). Nothing ran; the connection is closed.",
+    "REQUEST_TIMEOUT": "(extensions.code, HTTP 408) The request body did not arrive within COMMITMENTS_BODY_TIMEOUT seconds. Nothing ran; the connection is closed.",
+    "HEADERS_TOO_LARGE": "(extensions.code, HTTP 431) The request line and headers are over COMMITMENTS_MAX_HEADER_BYTES. Nothing ran; the connection is closed.",
+    "SERVICE_UNAVAILABLE": "(extensions.code, HTTP 503) The database cannot be reached: retry after the Retry-After header's seconds. Nothing ran.",
 }
 
 

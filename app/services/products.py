@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +18,15 @@ from app.db.models import (
     ServiceLine,
 )
 from app.db.models.balances import BalanceProduct
-from app.services.checks import decimal_problem, name_problem, require
+from app.services.checks import (
+    MAX_CODE,
+    MAX_PACKAGE_ITEMS,
+    MAX_UNIT,
+    count_problem,
+    decimal_problem,
+    name_problem,
+    require,
+)
 from app.services.errors import ErrorCode, InvalidInput, UserError, fail
 
 
@@ -38,6 +47,28 @@ class ProductSpec:
     package_items: tuple[PackageItemSpec, ...] | None = None
 
 
+ProductRef = tuple[int, set[ProductKind], str]  # a product id, the kinds it may be, its input field
+
+
+async def kind_problems(org_id: int, refs: Sequence[ProductRef]) -> list[UserError]:
+    """NOT_FOUND or WRONG_PRODUCT_KIND for each reference that is not a tenant's product of its
+    kinds: one query for the whole list, however long."""
+    if not refs:
+        return []
+    rows = await Product.filter(organization_id=org_id, id__in={pk for pk, _, _ in refs})
+    found = {row.id: row for row in rows}
+    errors: list[UserError] = []
+    for pk, kinds, field in refs:
+        product = found.get(pk)
+        if product is None:
+            errors.append(UserError(ErrorCode.NOT_FOUND, "no Product with this id", field))
+        elif ProductKind(product.kind) not in kinds:
+            wanted = " or ".join(sorted(k.value for k in kinds))
+            message = f"{product.code} is a {product.kind}, not a {wanted}"
+            errors.append(UserError(ErrorCode.WRONG_PRODUCT_KIND, message, field))
+    return errors
+
+
 async def require_kind(org_id: int, product_id: int, kinds: set[ProductKind], field: str) -> Product:
     """The tenant's product ``product_id``, refused unless it is one of ``kinds``."""
     product = await require(Product, org_id, product_id, field)
@@ -48,8 +79,12 @@ async def require_kind(org_id: int, product_id: int, kinds: set[ProductKind], fi
 
 
 async def _check(org_id: int, spec: ProductSpec, kind: ProductKind, product_id: int | None) -> None:
-    errors = [e for e in [name_problem(spec.name, "input.name"), name_problem(spec.code, "input.code", max_length=100),
-                          name_problem(spec.unit, "input.unit", max_length=50)] if e]
+    errors = [e for e in [name_problem(spec.name, "input.name"),
+                          name_problem(spec.code, "input.code", max_length=MAX_CODE),
+                          name_problem(spec.unit, "input.unit", max_length=MAX_UNIT),
+                          count_problem(spec.package_items, "input.packageItems", MAX_PACKAGE_ITEMS)] if e]
+    if errors:  # a code or unit the column cannot hold is never looked up
+        raise InvalidInput(errors)
     if spec.code is not None:
         clash = Product.filter(organization_id=org_id, code=spec.code)
         if product_id is not None:
@@ -58,15 +93,13 @@ async def _check(org_id: int, spec: ProductSpec, kind: ProductKind, product_id: 
             errors.append(UserError(ErrorCode.DUPLICATE, f"product code {spec.code!r} exists", "input.code"))
     if spec.package_items and kind is not ProductKind.PACKAGE:
         errors.append(UserError(ErrorCode.INVALID_INPUT, "only packages hold services", "input.packageItems"))
-    for i, item in enumerate(spec.package_items or ()):
-        field = f"input.packageItems.{i}"
-        problem = decimal_problem(item.quantity, f"{field}.quantity", minimum=Decimal(0))
+    items = spec.package_items or ()
+    for i, item in enumerate(items):
+        problem = decimal_problem(item.quantity, f"input.packageItems.{i}.quantity", minimum=Decimal(0))
         if problem:
             errors.append(problem)
-        try:
-            await require_kind(org_id, item.service_id, {ProductKind.SERVICE}, f"{field}.serviceId")
-        except InvalidInput as exc:
-            errors.extend(exc.errors)
+    errors.extend(await kind_problems(org_id, [
+        (item.service_id, {ProductKind.SERVICE}, f"input.packageItems.{i}.serviceId") for i, item in enumerate(items)]))
     if errors:
         raise InvalidInput(errors)
 

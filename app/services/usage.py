@@ -57,12 +57,14 @@ from app.db.models import (
     UsageEvent,
 )
 from app.db.models.base import DECIMAL_DIGITS, DECIMAL_PLACES
-from app.services.checks import decimal_problem, require
+from app.services.checks import MAX_CODE, MAX_KEY, decimal_problem, require, text_problem
 from app.services.contract_parts import Problems
 from app.services.errors import ErrorCode, UserError, fail
 
 MAX_BATCH = 1000
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = MAX_KEY
+MAX_QUANTITY_TEXT = 100  # longer quantity or timestamp strings are INVALID_AMOUNT / INVALID_TIMESTAMP
+MAX_TIMESTAMP_TEXT = 64
 ACTIVE = "ACTIVE"
 CLOSED = "CLOSED"
 _PLACES = Decimal(1).scaleb(-DECIMAL_PLACES)
@@ -137,7 +139,7 @@ class _Rejected(Exception):
 def parse_quantity(raw: str) -> Decimal:
     """The quantity of a raw string, or ``_Rejected`` with INVALID_AMOUNT."""
     text = raw.strip() if isinstance(raw, str) else ""
-    if len(text) > 100 or not _QUANTITY.fullmatch(text):
+    if len(text) > MAX_QUANTITY_TEXT or not _QUANTITY.fullmatch(text):
         raise _Rejected(ErrorCode.INVALID_AMOUNT, "not a decimal number", "quantity")
     try:
         value = Decimal(text)
@@ -156,7 +158,7 @@ def parse_timestamp(raw: str) -> datetime:
     """An aware UTC datetime from ISO 8601 (no offset: UTC), or ``_Rejected`` INVALID_TIMESTAMP."""
     text = raw.strip() if isinstance(raw, str) else ""
     try:
-        if not text or len(text) > 64:
+        if not text or len(text) > MAX_TIMESTAMP_TEXT:
             raise ValueError(text)
         value = datetime.fromisoformat(text)
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -166,16 +168,11 @@ def parse_timestamp(raw: str) -> datetime:
     return value
 
 
-def _text_problem(value: str | None, field: str, *, required: bool) -> str | None:
+def _text_problem(value: str | None, field: str, *, required: bool, max_length: int = MAX_KEY_LENGTH) -> str | None:
     if value is None:
         return "required" if required else None
-    if required and not value.strip():
-        return "must not be blank"
-    if len(value) > MAX_KEY_LENGTH:
-        return f"at most {MAX_KEY_LENGTH} characters"
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    return None
+    problem = text_problem(value, field, max_length, blank=not required)
+    return problem.message if problem else None
 
 
 def _check_key(spec: UsageEventSpec) -> str:
@@ -196,6 +193,9 @@ def _check_shape(index: int, spec: UsageEventSpec, key: str) -> _Event:
     problem = _text_problem(spec.connection_id, "connectionId", required=False)
     if problem:
         raise _Rejected(ErrorCode.INVALID_INPUT, problem, "connectionId")
+    problem = _text_problem(spec.usage_class_code, "usageClass", required=False, max_length=MAX_CODE)
+    if problem:  # a code no column can hold is never looked up
+        raise _Rejected(ErrorCode.INVALID_INPUT, problem, "usageClass")
     return _Event(index=index, key=key, quantity=quantity, occurred_at=occurred_at, day=occurred_at.date(),
                   connection_id=spec.connection_id)
 

@@ -22,6 +22,17 @@ async def gql(org_id: int | None, query: str, variables: dict[str, Any] | None =
     return result.data
 
 
+def unpage(value: Any) -> Any:
+    """``value`` with every connection selected as ``{ nodes { … } }`` replaced by its list of nodes."""
+    if isinstance(value, dict):
+        if set(value) == {"nodes"}:
+            return [unpage(v) for v in value["nodes"]]
+        return {k: unpage(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unpage(v) for v in value]
+    return value
+
+
 async def gql_raw(org_id: int | None, query: str, variables: dict[str, Any] | None = None) -> Any:
     """Execute ``query`` and return the raw ExecutionResult (errors included)."""
     return await schema.execute(query, variable_values=variables,

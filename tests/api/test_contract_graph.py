@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.helpers import gql, gql_raw, new_org
+from tests.api.helpers import gql, gql_raw, new_org, unpage
 
 CREATE_PRODUCT = """mutation($input: ProductInput!) {
   createProduct(input: $input) { product { id code kind unit } userErrors { code field message } }
@@ -26,13 +26,13 @@ CREATE_BALANCE = """mutation($input: CreateBalanceInput!) {
 
 GRAPH = """query($id: ID!) { node(id: $id) { ... on Contract {
   id name currency startDate endDate billingFrequency standingCharge minimumSpend status
-  account { id name balances { name currency amount startDate endDate priority eligibleChargeTypes
-                               eligibleProducts { id } } }
-  prices { model unitAmount usageClass { id code } tiers { upTo unitAmount flatAmount } }
-  serviceLines { quantity unitPrice packageFrequency startDate endDate externalId
-                 product { id code } package { id code } }
+  account { id name balances { nodes { name currency amount startDate endDate priority eligibleChargeTypes
+                               eligibleProducts { id } } } }
+  prices { nodes { model unitAmount usageClass { id code } tiers { upTo unitAmount flatAmount } } }
+  serviceLines { nodes { quantity unitPrice packageFrequency startDate endDate externalId
+                 product { id code } package { id code } } }
   commitments {
-    name type startDate endDate frequency packageFrequency payment amountPrepaid amountFirstBill
+    nodes { name type startDate endDate frequency packageFrequency payment amountPrepaid amountFirstBill
     feeBilling eligibleChargeTypes overageSurchargePercent separateOverage rolloverFraction rolloverCap
     prorate trueUp priority
     usageClass { id } service { id } package { id }
@@ -40,7 +40,7 @@ GRAPH = """query($id: ID!) { node(id: $id) { ... on Contract {
     penalties { kind amount rate basis mode tiers { upTo rate flat } }
     feeDates { date amount }
     eligibleProducts { id code }
-    windows { number startDate endDate partial committed }
+    windows { nodes { number startDate endDate partial committed } } }
   }
 } } }"""
 
@@ -175,7 +175,7 @@ async def test_nested_contract_graph_round_trips_exactly(db: str) -> None:
     cid = created["createContract"]["contract"]["id"]
     assert created["createContract"]["contract"]["status"] == "DRAFT"
 
-    c = (await gql(org, GRAPH, {"id": cid}))["node"]
+    c = unpage((await gql(org, GRAPH, {"id": cid}))["node"])
     months = monthly("2026-01-01", 12)
     quarters = [("2026-01-01", "2026-04-01"), ("2026-04-01", "2026-07-01"),
                 ("2026-07-01", "2026-10-01"), ("2026-10-01", "2027-01-01")]

@@ -8,11 +8,11 @@ import pytest
 
 from app.api import ids
 from app.db import models
-from tests.api.helpers import gql, new_org
+from tests.api.helpers import gql, new_org, unpage
 from tests.api.test_contract_graph import CREATE_CONTRACT, GRAPH, account, catalog, full_contract
 
 PARTS = """query($id: ID!) { node(id: $id) { ... on Contract {
-  prices { id } serviceLines { id } commitments { id } } } }"""
+  prices { nodes { id } } serviceLines { nodes { id } } commitments { nodes { id } } } } }"""
 
 UE = "userErrors { code field }"
 PRICE = {"model": "PER_UNIT", "unitAmount": "3"}
@@ -27,7 +27,7 @@ async def setup(org: int) -> dict[str, Any]:
     data = await gql(org, CREATE_CONTRACT, {"input": full_contract(acc, p)})
     assert data["createContract"]["userErrors"] == []
     cid = data["createContract"]["contract"]["id"]
-    parts = (await gql(org, PARTS, {"id": cid}))["node"]
+    parts = unpage((await gql(org, PARTS, {"id": cid}))["node"])
     return {**p, "account": acc, "contract": cid, "pk": ids.parse(cid)[1],  # type: ignore[index]
             "price": parts["prices"][1]["id"], "line": parts["serviceLines"][0]["id"],
             "commitment": parts["commitments"][0]["id"]}
@@ -90,7 +90,7 @@ async def test_the_same_edits_succeed_on_a_draft(db: str) -> None:
     for name, mutation, variables in sorted(todo, key=lambda e: order[e[0][:6]]):
         data = await gql(org, mutation, variables)
         assert data[name]["userErrors"] == [], name
-    c = (await gql(org, GRAPH, {"id": w["contract"]}))["node"]
+    c = unpage((await gql(org, GRAPH, {"id": w["contract"]}))["node"])
     assert c["name"] == "changed" and c["standingCharge"] == "1.00"
     assert [(p["usageClass"]["code"], p["model"], p["unitAmount"]) for p in c["prices"]] == [
         ("sms-mo-mb", "PER_UNIT", "0.0125"), ("data-gb", "PER_UNIT", "3")]

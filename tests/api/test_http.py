@@ -27,7 +27,8 @@ async def test_requests_need_a_valid_api_key(db: str) -> None:
         body = response.json()
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert right.json() == {"data": {"organization": {"name": "Keyed"}}}
+    assert right.json() == {"data": {"organization": {"name": "Keyed"}},
+                            "extensions": {"cost": {"requested": 1, "limit": 50000}}}
 
 
 async def test_each_key_sees_only_its_organization(db: str) -> None:

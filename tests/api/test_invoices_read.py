@@ -11,12 +11,12 @@ from app.billing.terms import DrawdownOrder, PaymentTiming
 from app.db.models import Balance, Commitment
 from app.services.closing import close_period
 from app.services.organizations import create_organization
-from tests.api.helpers import count_queries, gql, gql_raw
+from tests.api.helpers import count_queries, gql, gql_raw, unpage
 from tests.services.lifecycle import Setup, active_contract, spend, use
 
 CHARGE_TYPES = {"USAGE", "RECURRING", "STANDING", "MINIMUM_SPEND", "ONE_TIME", "OVERAGE"}
-LINES = """lines { type product quantity unitAmount amount description servicePeriodStart servicePeriodEnd
-                   windowNumber chargeKey commitment { name } pool { key } }"""
+LINES = """lines { nodes { type product quantity unitAmount amount description servicePeriodStart servicePeriodEnd
+                   windowNumber chargeKey commitment { name } pool { key } } }"""
 INVOICES = """query($c: ID!, $first: Int, $after: String) { invoices(contractId: $c, first: $first, after: $after) {
   totalCount pageInfo { hasNextPage endCursor }
   nodes { id number currency periodStart periodEnd chargesSubtotal drawdownTotal total
@@ -39,7 +39,7 @@ async def prepaid_with_balance() -> Setup:
 
 async def test_invoice_lines_and_totals_as_closed(db: str) -> None:
     s = await prepaid_with_balance()
-    data = (await gql(s.org_id, INVOICES, {"c": ids.encode("Contract", s.contract_id)}))["invoices"]
+    data = unpage((await gql(s.org_id, INVOICES, {"c": ids.encode("Contract", s.contract_id)}))["invoices"])
     assert data["totalCount"] == 2
     jan, feb = data["nodes"]
     assert (jan["number"], jan["currency"], jan["periodStart"], jan["periodEnd"]) == (
@@ -91,7 +91,7 @@ async def test_pages_the_contract_field_and_the_node(db: str) -> None:
         invoices(first: 5) { totalCount nodes { id total } } } } }""", {"c": contract_id})
     nodes = on_contract["node"]["invoices"]["nodes"]
     assert on_contract["node"]["invoices"]["totalCount"] == 2
-    by_node = await gql(s.org_id, """query($i: ID!) { node(id: $i) { ... on Invoice { number total lines { type } } } }""",
+    by_node = await gql(s.org_id, """query($i: ID!) { node(id: $i) { ... on Invoice { number total lines { nodes { type } } } } }""",
                         {"i": nodes[0]["id"]})
     assert by_node["node"]["number"] == f"INV-{s.contract_id}-001"
 
@@ -111,8 +111,8 @@ async def test_another_organization_sees_no_invoice(db: str) -> None:
 
 
 NESTED = """query($c: ID!) { node(id: $c) { ... on Contract {
-  invoices(first: 100) { nodes { total lines { amount pool { key } commitment { name } } } }
-  commitments { name windows { number measured consumed } pools { key entries { runningBalance } } }
+  invoices(first: 100) { nodes { total lines { nodes { amount pool { key } commitment { name } } } } }
+  commitments { nodes { name windows { nodes { number measured consumed } } pools { nodes { key entries { nodes { runningBalance } } } } } }
 } } }"""
 
 
@@ -126,8 +126,8 @@ async def run_counted(months: int) -> tuple[int, list[str]]:
         await close_period(s.org_id, s.contract_id)
     await use(s, s.mb, "10", date(2026, months + 1, 2))
     with count_queries() as statements:
-        data = (await gql(s.org_id, NESTED, {"c": ids.encode("Contract", s.contract_id)}))["node"]
-    invoices = data["invoices"]["nodes"]
+        data = unpage((await gql(s.org_id, NESTED, {"c": ids.encode("Contract", s.contract_id)}))["node"])
+    invoices = data["invoices"]
     assert len(invoices) == months
     assert all(any(l["pool"] for l in i["lines"]) and any(l["commitment"] for l in i["lines"]) for i in invoices)
     windows = {c["name"]: c["windows"] for c in data["commitments"]}

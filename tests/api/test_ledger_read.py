@@ -13,14 +13,14 @@ from app.services import accounts, contracts
 from app.services.closing import close_period
 from app.services.organizations import create_organization
 from app.services.specs import ContractSpec
-from tests.api.helpers import gql
+from tests.api.helpers import gql, unpage
 from tests.services.lifecycle import YEAR, active_contract, catalog, spend, use
 
-ENTRIES = "entries { id kind amount date chargeKey runningBalance invoice { number } }"
+ENTRIES = "entries { nodes { id kind amount date chargeKey runningBalance invoice { number } } }"
 QUERY = """query($id: ID!) { node(id: $id) { ... on Contract {
-  commitments { name payment pools { id key kind currency validFrom validTo windowNumber rolledOver balance
-                                     eligibleChargeTypes eligibleProducts commitment { name } account { name } %s } }
-  account { balances { amount remaining pool { key kind balance %s } } }
+  commitments { nodes { name payment pools { nodes { id key kind currency validFrom validTo windowNumber rolledOver balance
+                                     eligibleChargeTypes eligibleProducts commitment { name } account { name } %s } } } }
+  account { balances { nodes { amount remaining pool { key kind balance %s } } } }
 } } }""" % (ENTRIES, ENTRIES)
 
 
@@ -43,7 +43,7 @@ async def test_balance_first_drawdown_shows_on_both_ledgers(db: str) -> None:
                               drawdown=DrawdownOrder.BALANCE_FIRST, balance="500")
     await use(s, s.mb, "800", date(2026, 1, 12))
     await close_period(s.org_id, s.contract_id)
-    data = (await gql(s.org_id, QUERY, {"id": ids.encode("Contract", s.contract_id)}))["node"]
+    data = unpage((await gql(s.org_id, QUERY, {"id": ids.encode("Contract", s.contract_id)}))["node"])
 
     [balance] = data["account"]["balances"]
     assert (balance["amount"], balance["remaining"]) == ("500.00", "0.00")
@@ -75,7 +75,7 @@ async def test_cached_balance_equals_the_sum_of_entries_for_every_pool(db: str) 
     for month, quantity in ((1, "700"), (2, "1400"), (3, "90")):
         await use(s, s.mb, quantity, date(2026, month, 3))
         await close_period(s.org_id, s.contract_id)
-    data = (await gql(s.org_id, QUERY, {"id": ids.encode("Contract", s.contract_id)}))["node"]
+    data = unpage((await gql(s.org_id, QUERY, {"id": ids.encode("Contract", s.contract_id)}))["node"])
     pools = [p for c in data["commitments"] for p in c["pools"]] + [data["account"]["balances"][0]["pool"]]
     assert {p["kind"] for p in pools} == {"TRACKING", "PREPAID", "BALANCE"}
     for pool in pools:
@@ -96,10 +96,10 @@ async def test_pools_and_entries_as_nodes_and_hidden_from_another_organization(d
     pool = await CreditPool.get(organization_id=s.org_id, key__startswith="tracking:", window_number=1)
     consume = await LedgerEntry.get(pool_id=pool.id, kind="CONSUME")
     query = """query($p: ID!, $e: ID!) {
-      pool: node(id: $p) { ... on CreditPool { key balance entries { kind } } }
+      pool: node(id: $p) { ... on CreditPool { key balance entries { nodes { kind } } } }
       entry: node(id: $e) { ... on LedgerEntry { kind amount runningBalance pool { key } invoice { total } } } }"""
     variables = {"p": ids.encode("CreditPool", pool.id), "e": ids.encode("LedgerEntry", consume.id)}
-    data = await gql(s.org_id, query, variables)
+    data = unpage(await gql(s.org_id, query, variables))
     assert data["pool"] == {"key": pool.key, "balance": "0.00",
                             "entries": [{"kind": "ISSUE"}, {"kind": "CONSUME"}, {"kind": "EXPIRE"}]}
     assert data["entry"] == {"kind": "CONSUME", "amount": "-400.00", "runningBalance": "600.00",
@@ -115,9 +115,9 @@ async def test_a_draft_has_computed_windows_and_no_pools(db: str) -> None:
         account_id=account.id, name="Draft", currency="GBP", start_date=YEAR[0], end_date=YEAR[1],
         billing_frequency=Frequency.MONTHLY,
         commitments=(spend("Minimum", PaymentTiming.POSTPAID, "1000"),)))
-    data = await gql(org_id, """query($id: ID!) { node(id: $id) { ... on Contract {
-        invoices { totalCount } commitments { pools { key } windows { number committed measured shortfall settled
-        consumed remaining pool { key } } } } } }""", {"id": ids.encode("Contract", draft.id)})
+    data = unpage(await gql(org_id, """query($id: ID!) { node(id: $id) { ... on Contract {
+        invoices { totalCount } commitments { nodes { pools { nodes { key } } windows { nodes { number committed measured shortfall settled
+        consumed remaining pool { key } } } } } } } }""", {"id": ids.encode("Contract", draft.id)}))
     [commitment] = data["node"]["commitments"]
     assert data["node"]["invoices"] == {"totalCount": 0} and commitment["pools"] == []
     assert commitment["windows"][0] == {"number": 1, "committed": "1000", "measured": None, "shortfall": None,

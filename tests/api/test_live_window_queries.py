@@ -10,12 +10,12 @@ from app.services import accounts, activation, products
 from app.services.contracts import create_contract
 from app.services.organizations import create_organization
 from app.services.specs import ContractSpec, PriceSpec
-from tests.api.helpers import count_queries, gql
+from tests.api.helpers import count_queries, gql, unpage
 from tests.services.test_closing import use
 from tests.services.test_credit_back import MONTHLY_PREPAID
 
 QUERY = """{ contracts(first: 100, status: ACTIVE) { nodes {
-  commitments { windows { number measured shortfall consumed remaining } }
+  commitments { nodes { windows { nodes { number measured shortfall consumed remaining } } } }
 } } }"""
 
 
@@ -32,8 +32,8 @@ async def statements_for(contracts: int) -> int:
         await activation.activate_contract(org.id, contract.id)
         await use(org.id, contract.id, product.id, date(2026, 1, 5), "40")
     with count_queries() as statements:
-        data = await gql(org.id, QUERY)
-    nodes = data["contracts"]["nodes"]
+        data = unpage(await gql(org.id, QUERY))
+    nodes = data["contracts"]
     assert len(nodes) == contracts
     assert all(len(n["commitments"][0]["windows"]) == 12 for n in nodes)
     assert nodes[0]["commitments"][0]["windows"][0]["measured"] == "40.00"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.helpers import gql, gql_raw, new_org
+from tests.api.helpers import gql, gql_raw, new_org, unpage
 from tests.api.test_contract_graph import (
     CREATE_BALANCE,
     CREATE_CONTRACT,
@@ -17,11 +17,11 @@ from tests.api.test_contract_graph import (
 )
 
 IDS = """query($id: ID!) { node(id: $id) { ... on Contract {
-  prices { id } serviceLines { id } commitments { id } account { balances { id } } } } }"""
+  prices { nodes { id } } serviceLines { nodes { id } } commitments { nodes { id } } account { balances { nodes { id } } } } } }"""
 
 EVERYTHING = """{
   organization { id name defaultCurrency drawdownOrder }
-  accounts(first: 100) { totalCount nodes { id name externalId drawdownOrder balances { id amount } } }
+  accounts(first: 100) { totalCount nodes { id name externalId drawdownOrder balances { nodes { id amount } } } }
   products(first: 100) { totalCount nodes { id code name kind unit packageItems { quantity service { id } } } }
   contracts(first: 100) { totalCount nodes { id name status startDate endDate standingCharge } }
 }"""
@@ -37,7 +37,7 @@ async def owner_world(org: int) -> dict[str, Any]:
     data = await gql(org, CREATE_CONTRACT, {"input": full_contract(acc, p)})
     assert data["createContract"]["userErrors"] == []
     cid = data["createContract"]["contract"]["id"]
-    parts = (await gql(org, IDS, {"id": cid}))["node"]
+    parts = unpage((await gql(org, IDS, {"id": cid}))["node"])
     return {
         **p, "account": acc, "contract": cid, "balance": bal["createBalance"]["balance"]["id"],
         "price": parts["prices"][0]["id"], "line": parts["serviceLines"][0]["id"],

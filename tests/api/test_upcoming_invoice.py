@@ -26,7 +26,7 @@ from app.services import accounts, activation, balances, products
 from app.services.contracts import create_contract
 from app.services.organizations import create_organization
 from app.services.specs import CommitmentSpec, ContractSpec, PriceSpec
-from tests.api.helpers import count_queries, gql, gql_raw, new_org
+from tests.api.helpers import count_queries, gql, gql_raw, new_org, unpage
 from tests.scenarios.story import Story
 from tests.scenarios.test_readme_session import session_blocks, variables_of
 from tests.services.test_closing import use
@@ -35,24 +35,24 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 YEAR = {"startDate": "2026-01-01", "endDate": "2027-01-01", "billingFrequency": "MONTHLY"}
 
 WINDOWS = """query($id: ID!) { node(id: $id) { ... on Contract {
-  commitments { windows { number measured shortfall consumed remaining settled } }
+  commitments { nodes { windows { nodes { number measured shortfall consumed remaining settled } } } }
 } } }"""
 
 LIVE = """query($id: ID!) { node(id: $id) { ... on Contract {
   upcomingInvoice {
     preview currency periodStart periodEnd billingPeriod { number partial }
     chargesSubtotal drawdownTotal total
-    lines { type product quantity unitAmount amount description servicePeriodStart servicePeriodEnd
-            windowNumber chargeKey commitment { name } pool { key } }
+    lines { nodes { type product quantity unitAmount amount description servicePeriodStart servicePeriodEnd
+            windowNumber chargeKey commitment { name } pool { key } } }
   }
-  commitments { windows { number measured shortfall consumed remaining settled pool { key balance available } } }
-  account { balances { remaining available pool { balance available } } }
+  commitments { nodes { windows { nodes { number measured shortfall consumed remaining settled pool { key balance available } } } } }
+  account { balances { nodes { remaining available pool { balance available } } } }
 } } }"""
 
 CLOSE = """mutation($c: ID!) { closePeriod(contractId: $c) {
   invoice { periodStart periodEnd chargesSubtotal drawdownTotal total
-    lines { type product quantity unitAmount amount description servicePeriodStart servicePeriodEnd
-            windowNumber chargeKey commitment { name } pool { key } } }
+    lines { nodes { type product quantity unitAmount amount description servicePeriodStart servicePeriodEnd
+            windowNumber chargeKey commitment { name } pool { key } } } }
   userErrors { code field message } } }"""
 
 
@@ -168,13 +168,13 @@ async def test_the_readme_upcoming_invoice_example_is_valid_and_says_what_the_cl
             known["account"] = data["createAccount"]["account"]["id"]
         if "createContract" in data:
             known["contract"] = data["createContract"]["contract"]["id"]
-    node = (await gql(org, blocks[0], variables_of(blocks[0], known)))["node"]
+    node = unpage(await gql(org, blocks[0], variables_of(blocks[0], known)))["node"]
     assert node["upcomingInvoice"]["total"] == "1275.00"
     first = node["commitments"][0]["windows"][0]
     assert (first["consumed"], first["remaining"], first["pool"]) == (
         "3000.00", "0.00", {"balance": "3000.00", "available": "0.00"})
     assert node["account"]["balances"] == [{"name": "Goodwill", "remaining": "500.00", "available": "0.00"}]
-    closed = await gql(org, session[5], variables_of(session[5], known))
+    closed = unpage(await gql(org, session[5], variables_of(session[5], known)))
     invoice = closed["closePeriod"]["invoice"]
     assert invoice["total"] == "1275.00"
     assert [(line["type"], line["amount"]) for line in invoice["lines"]] == [
@@ -202,18 +202,18 @@ async def contracts_with_previews(n: int) -> int:
     return org.id
 
 
-UPCOMING = "{ contracts(first: 100, status: ACTIVE) { nodes { upcomingInvoice { total lines { type amount pool { key } } } } } }"
-SIDE_BY_SIDE = """{ contracts(first: 100, status: ACTIVE) { nodes {
-  upcomingInvoice { total lines { type amount } }
-  commitments { windows { measured consumed remaining pool { available } } }
-  account { balances { remaining available } }
+UPCOMING = "{ contracts(first: 10, status: ACTIVE) { nodes { upcomingInvoice { total lines { nodes { type amount pool { key } } } } } } }"
+SIDE_BY_SIDE = """{ contracts(first: 10, status: ACTIVE) { nodes {
+  upcomingInvoice { total lines { nodes { type amount } } }
+  commitments { nodes { windows { nodes { measured consumed remaining pool { available } } } } }
+  account { balances { nodes { remaining available } } }
 } } }"""
 
 
 async def statements(org_id: int, query: str) -> tuple[int, list[Any]]:
     with count_queries() as sql:
         data = await gql(org_id, query)
-    return len(sql), data["contracts"]["nodes"]
+    return len(sql), unpage(data)["contracts"]
 
 
 async def test_previews_of_many_contracts_cost_a_fixed_number_of_statements(db: str) -> None:
@@ -243,4 +243,4 @@ async def test_a_close_that_would_fail_is_reported_and_projects_nothing(db: str)
     await models.RampStep.create(organization_id=story.org, commitment_id=late.id, from_window=1, amount=D(100))
     result = await gql_raw(story.org, LIVE, {"id": contract})
     assert [(e.path, e.extensions["code"]) for e in result.errors] == [(["node", "upcomingInvoice"], "MISSING_POOL")]
-    assert result.data["node"]["account"]["balances"][0]["available"] == "500.00"  # settled: nothing projected
+    assert unpage(result.data)["node"]["account"]["balances"][0]["available"] == "500.00"  # settled: nothing projected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.api.helpers import gql, new_org
+from tests.api.helpers import gql, new_org, unpage
 
 
 class Story:
@@ -20,7 +20,8 @@ class Story:
         return cls(await new_org("Story", currency))
 
     async def run(self, query: str, **variables: Any) -> dict[str, Any]:
-        return await gql(self.org, query, variables)
+        """The query's data, each connection selected as ``{ nodes { … } }`` as its list of nodes."""
+        return unpage(await gql(self.org, query, variables))  # type: ignore[no-any-return]
 
     async def product(self, code: str, kind: str, unit: str) -> str:
         data = await self.run(
@@ -64,7 +65,7 @@ class Story:
     async def close(self, contract_id: str) -> dict[str, Any]:
         data = await self.run(
             """mutation($c: ID!) { closePeriod(contractId: $c) {
-                 invoice { total periodStart lines { type amount product } }
+                 invoice { total periodStart lines { nodes { type amount product } } }
                  userErrors { code field message } } }""",
             c=contract_id,
         )

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-from tests.api.helpers import gql, new_org
+from tests.api.helpers import gql, new_org, unpage
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -31,7 +31,7 @@ async def test_the_readme_session_runs_from_draft_to_invoices(db: str) -> None:
     known: dict[str, str] = {}
     results = []
     for block in blocks:
-        data = await gql(org, block, variables_of(block, known))
+        data = unpage(await gql(org, block, variables_of(block, known)))
         results.append(data)
         if "createProduct" in data:
             known["gb"] = data["createProduct"]["product"]["id"]

@@ -13,24 +13,30 @@ from app.api import ids
 from app.api.balances.types import Balance
 from app.api.context import org_of
 from app.api.enums import ChargeType
-from app.api.errors import UserErrorType, run
+from app.api.errors import UserErrorType
+from app.api.input_limits import limited, require_valid
+from app.api.mutation_guard import IdempotencyKey, guard
 from app.billing import terms
 from app.services import balances
+from app.services.checks import MAX_CHARGE_TYPES, MAX_CURRENCY, MAX_NAME, MAX_PRODUCT_IDS
 
 
 @strawberry.input(description="A new balance (top-up credit) on an account.")
 class CreateBalanceInput:
     account_id: strawberry.ID = strawberry.field(description="The account credited.")
-    name: str = strawberry.field(description="Display name, e.g. 'Sign-up credit'.")
-    currency: str = strawberry.field(description="ISO 4217 code.")
+    name: str = strawberry.field(**limited("Display name, e.g. 'Sign-up credit'.", max_length=MAX_NAME))
+    currency: str = strawberry.field(**limited("ISO 4217 code.", max_length=MAX_CURRENCY))
     amount: Decimal = strawberry.field(description="Amount credited (>= 0).")
     start_date: date = strawberry.field(description="First day it may pay charges.")
     end_date: date = strawberry.field(description="Day after the last; the remainder expires then.")
     priority: int = strawberry.field(default=0, description="Drawdown priority, lower first.")
-    eligible_charge_types: list[ChargeType] | None = strawberry.field(default=None, description="Default: all drawable types.")
-    eligible_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Default: every product.")
+    eligible_charge_types: list[ChargeType] | None = strawberry.field(default=None, **limited(
+        "Default: all drawable types.", max_items=MAX_CHARGE_TYPES))
+    eligible_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, **limited(
+        "Default: every product.", max_items=MAX_PRODUCT_IDS))
 
     def to_spec(self) -> balances.BalanceSpec:
+        require_valid(self)
         return balances.BalanceSpec(
             account_id=ids.decode(self.account_id, "Account", "input.accountId"), name=self.name,
             currency=self.currency, amount=self.amount, start_date=self.start_date, end_date=self.end_date,
@@ -51,10 +57,12 @@ class BalancePayload:
 @strawberry.type
 class BalanceMutations:
     @strawberry.mutation(description="Credit an account with a balance.")
-    async def create_balance(self, info: Info, input: Annotated[CreateBalanceInput, strawberry.argument(description="The fields to write.")]) -> BalancePayload:
+    async def create_balance(self, info: Info, input: Annotated[CreateBalanceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> BalancePayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: BalancePayload(balance=None, user_errors=errors),
             lambda: balances.create_balance(org_id, input.to_spec()),
             lambda row: BalancePayload(balance=Balance.from_row(row), user_errors=[]),
+            key=idempotency_key,
         )

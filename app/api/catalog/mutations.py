@@ -13,9 +13,12 @@ from app.api.args import NodeId
 from app.api.catalog.types import Product
 from app.api.context import org_of
 from app.api.enums import ProductKind
-from app.api.errors import UserErrorType, run
+from app.api.errors import UserErrorType
+from app.api.input_limits import limited, require_valid
+from app.api.mutation_guard import IdempotencyKey, guard
 from app.api.tenancy.mutations import DeletePayload, deleted
 from app.services import products
+from app.services.checks import MAX_CODE, MAX_NAME, MAX_PACKAGE_ITEMS, MAX_UNIT
 
 
 @strawberry.input(description="A service held by a package.")
@@ -26,14 +29,15 @@ class PackageItemInput:
 
 @strawberry.input(description="A product; on update, omitted fields keep their value (kind cannot change).")
 class ProductInput:
-    code: str | None = strawberry.field(default=None, description="Unique code (required on create).")
-    name: str | None = strawberry.field(default=None, description="Display name (required on create).")
+    code: str | None = strawberry.field(default=None, **limited("Unique code (required on create).", max_length=MAX_CODE))
+    name: str | None = strawberry.field(default=None, **limited("Display name (required on create).", max_length=MAX_NAME))
     kind: ProductKind | None = strawberry.field(default=None, description="Required on create.")
-    unit: str | None = strawberry.field(default=None, description="Unit of measure (required on create).")
-    package_items: list[PackageItemInput] | None = strawberry.field(
-        default=None, description="PACKAGE only: the services it holds (replaces the list on update).")
+    unit: str | None = strawberry.field(default=None, **limited("Unit of measure (required on create).", max_length=MAX_UNIT))
+    package_items: list[PackageItemInput] | None = strawberry.field(default=None, **limited(
+        "PACKAGE only: the services it holds (replaces the list on update).", max_items=MAX_PACKAGE_ITEMS))
 
     def to_spec(self) -> products.ProductSpec:
+        require_valid(self)
         items = None
         if self.package_items is not None:
             items = tuple(
@@ -62,22 +66,27 @@ def _ok(row: object) -> ProductPayload:
 @strawberry.type
 class CatalogMutations:
     @strawberry.mutation(description="Create a usage class, service or package.")
-    async def create_product(self, info: Info, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")]) -> ProductPayload:
+    async def create_product(self, info: Info, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ProductPayload:
         org_id = org_of(info)
-        return await run(_payload, lambda: products.create_product(org_id, input.to_spec()), _ok)
+        return await guard(info, _payload, lambda: products.create_product(org_id, input.to_spec()), _ok,
+                           key=idempotency_key)
 
     @strawberry.mutation(description="Change a product; omitted fields keep their value.")
-    async def update_product(self, info: Info, id: NodeId, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")]) -> ProductPayload:
+    async def update_product(self, info: Info, id: NodeId, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ProductPayload:
         org_id = org_of(info)
-        return await run(
-            _payload, lambda: products.update_product(org_id, ids.decode(id, "Product", "id"), input.to_spec()), _ok
+        return await guard(
+            info,
+            _payload, lambda: products.update_product(org_id, ids.decode(id, "Product", "id"), input.to_spec()), _ok,
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Delete a product nothing refers to.")
-    async def delete_product(self, info: Info, id: NodeId) -> DeletePayload:
+    async def delete_product(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
             lambda: products.delete_product(org_id, ids.decode(id, "Product", "id")),
             lambda _: deleted(id),
+            key=idempotency_key,
         )

@@ -18,7 +18,17 @@ from app.api.enums import (
     TierBasis,
     TierMode,
 )
+from app.api.input_limits import limited, require_valid
 from app.billing import terms
+from app.services.checks import (
+    MAX_CHARGE_TYPES,
+    MAX_FEE_DATES,
+    MAX_NAME,
+    MAX_PENALTIES,
+    MAX_PRODUCT_IDS,
+    MAX_RAMP_STEPS,
+    MAX_TIERS,
+)
 from app.services.specs import CommitmentSpec
 
 
@@ -48,7 +58,8 @@ class PenaltyInput:
     rate: Decimal = strawberry.field(default=Decimal(0), description="COUNT: price per unit short.")
     basis: TierBasis = strawberry.field(default=TierBasis.UNITS, description="TIERED: UNITS or PERCENT.")
     mode: TierMode = strawberry.field(default=TierMode.GRADUATED, description="TIERED: GRADUATED or VOLUME.")
-    tiers: list[PenaltyTierInput] = strawberry.field(default_factory=list, description="TIERED: ascending tiers.")
+    tiers: list[PenaltyTierInput] = strawberry.field(default_factory=list,
+                                                     **limited("TIERED: ascending tiers.", max_items=MAX_TIERS))
 
     def to_core(self) -> terms.Penalty:
         return terms.Penalty(
@@ -59,10 +70,11 @@ class PenaltyInput:
 
 @strawberry.input(description="A whole commitment. On update every field is replaced (omitted ones take their defaults).")
 class CommitmentInput:
-    name: str = strawberry.field(description="Display name.")
+    name: str = strawberry.field(**limited("Display name.", max_length=MAX_NAME))
     type: CommitmentType = strawberry.field(description="What is measured.")
     frequency: Frequency = strawberry.field(description="Commit frequency (a whole multiple of the billing frequency).")
-    ramp_steps: list[RampStepInput] = strawberry.field(description="Ramp schedule; one step {fromWindow: 1} for a flat commitment.")
+    ramp_steps: list[RampStepInput] = strawberry.field(**limited(
+        "Ramp schedule; one step {fromWindow: 1} for a flat commitment.", max_items=MAX_RAMP_STEPS))
     start_date: date | None = strawberry.field(default=None, description="Default: the contract's start (a billing-period start).")
     end_date: date | None = strawberry.field(default=None, description="Default: the contract's end.")
     usage_class_id: strawberry.ID | None = strawberry.field(default=None, description="USAGE / AVERAGE_USAGE: the usage class.")
@@ -73,9 +85,12 @@ class CommitmentInput:
     amount_prepaid: Decimal = strawberry.field(default=Decimal(0), description="PREPAID: paid outside the service.")
     amount_first_bill: Decimal = strawberry.field(default=Decimal(0), description="PREPAID: billed on the first invoice.")
     fee_billing: FeeBilling = strawberry.field(default=FeeBilling.BILLING_PLAN, description="PREPAID: how the rest is billed.")
-    fee_dates: list[FeeDateInput] = strawberry.field(default_factory=list, description="PREPAID with FEE_DATES: the instalments.")
-    eligible_charge_types: list[ChargeType] | None = strawberry.field(default=None, description="Default: all drawable types.")
-    eligible_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Default (empty): every product.")
+    fee_dates: list[FeeDateInput] = strawberry.field(default_factory=list, **limited(
+        "PREPAID with FEE_DATES: the instalments.", max_items=MAX_FEE_DATES))
+    eligible_charge_types: list[ChargeType] | None = strawberry.field(default=None, **limited(
+        "Default: all drawable types.", max_items=MAX_CHARGE_TYPES))
+    eligible_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, **limited(
+        "Default (empty): every product.", max_items=MAX_PRODUCT_IDS))
     overage_surcharge_percent: Decimal = strawberry.field(default=Decimal(0), description="Percent on overage, >= -100.")
     separate_overage: bool = strawberry.field(default=False, description="PREPAID: overage as its own line (no surcharge).")
     rollover_fraction: Decimal = strawberry.field(default=Decimal(0), description="0..1 of the unused amount rolled over.")
@@ -83,9 +98,11 @@ class CommitmentInput:
     prorate: bool = strawberry.field(default=True, description="Prorate partial SPEND / USAGE windows.")
     true_up: bool = strawberry.field(default=True, description="POSTPAID: bill the shortfall as TRUE_UP.")
     priority: int = strawberry.field(default=0, description="Drawdown priority, lower first (>= 0).")
-    penalties: list[PenaltyInput] = strawberry.field(default_factory=list, description="Applied on a missed window.")
+    penalties: list[PenaltyInput] = strawberry.field(default_factory=list, **limited(
+        "Applied on a missed window.", max_items=MAX_PENALTIES))
 
     def to_spec(self, path: str = "input") -> CommitmentSpec:
+        require_valid(self, path)
         opt = ids.decode_optional
         return CommitmentSpec(
             name=self.name, type=self.type, frequency=self.frequency,

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.catalog.types import Product, load_product
 from app.api.enums import (
     ChargeType,
@@ -22,6 +23,7 @@ from app.api.enums import (
     TierMode,
 )
 from app.api.ledger.types import CreditPool, load_pool
+from app.api.pagination import Connection, child_connection, list_connection
 from app.api.previews import contract_draws
 from app.api.scalars import money, optional_quantity, quantity
 from app.billing.activation import window_plans
@@ -200,8 +202,12 @@ class Commitment(relay.Node):
     async def package(self, info: Info) -> Product | None:
         return await load_product(info, self.package_id)
 
-    @strawberry.field(description="The commitment's windows: on a draft computed from its terms (committed only); once active the materialized windows with what they measured (live until settled) and their pools.")
-    async def windows(self, info: Info) -> list[Window]:
+    @strawberry.field(description="The commitment's windows in order: on a draft computed from its terms (committed only); once active the materialized windows with what they measured (live until settled) and their pools.")
+    async def windows(self, info: Info, first: First = 20, after: After = None) -> Connection[Window]:
+        windows = await self._windows(info)
+        return list_connection(windows, first, after, lambda w: w.number, lambda w: w)
+
+    async def _windows(self, info: Info) -> list[Window]:
         contract = await info.context.loaders.by_id(models.Contract).load(self.contract_id)
         if contract.status in LIVE_STATUSES:
             fmt = (lambda v: money(v, self.currency)) if self.type.value == "SPEND" else quantity
@@ -222,6 +228,7 @@ class Commitment(relay.Node):
                 for p in window_plans(core, self.currency)]
 
     @strawberry.field(description="The commitment's credit pools (prepaid windows, postpaid tracking, rollover credits) in creation order.")
-    async def pools(self, info: Info) -> list[CreditPool]:
-        rows = await info.context.loaders.children(models.CreditPool, "commitment_id", "seq").load(self.id)
-        return [CreditPool.from_row(r) for r in rows]
+    async def pools(self, info: Info, first: First = 20, after: After = None) -> Connection[CreditPool]:
+        # Pools are inserted in their creation order (seq), so id order is creation order.
+        return await child_connection(info, models.CreditPool, "commitment_id", self.id, first, after,
+                                      CreditPool.from_row)

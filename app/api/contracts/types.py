@@ -13,9 +13,9 @@ from strawberry.types import Info
 from app.api.args import After, First
 from app.api.catalog.types import Product, load_product
 from app.api.enums import ContractStatus, Frequency, PricingModel
-from app.api.invoices.types import Invoice, contract_invoices
+from app.api.invoices.types import Invoice
 from app.api.invoices.upcoming import UpcomingInvoice, upcoming_invoice
-from app.api.pagination import Connection
+from app.api.pagination import Connection, child_connection, list_connection
 from app.api.scalars import money, optional_quantity, quantity
 from app.billing.calendar import billing_periods
 from app.billing.terms import ContractTerms, DateRange
@@ -64,26 +64,27 @@ class Contract(relay.Node):
 
         return Account.from_row(await info.context.loaders.by_id(models.Account).load(self.account_id))
 
-    @strawberry.field(description="Prices per usage class.")
-    async def prices(self, info: Info) -> list[Price]:
-        rows = await info.context.loaders.children(models.Price, "contract_id").load(self.id)
-        return [Price.from_row(r, self.currency) for r in rows]
+    @strawberry.field(description="Prices per usage class, oldest first.")
+    async def prices(self, info: Info, first: First = 20, after: After = None) -> Connection[Price]:
+        return await child_connection(info, models.Price, "contract_id", self.id, first, after,
+                                      lambda r: Price.from_row(r, self.currency))
 
-    @strawberry.field(description="Services and packages on the contract.")
-    async def service_lines(self, info: Info) -> list[ServiceLine]:
-        rows = await info.context.loaders.children(models.ServiceLine, "contract_id").load(self.id)
-        return [ServiceLine.from_row(r, self.currency) for r in rows]
+    @strawberry.field(description="Services and packages on the contract, oldest first.")
+    async def service_lines(self, info: Info, first: First = 20, after: After = None) -> Connection[ServiceLine]:
+        return await child_connection(info, models.ServiceLine, "contract_id", self.id, first, after,
+                                      lambda r: ServiceLine.from_row(r, self.currency))
 
-    @strawberry.field(description="Commitments of the contract.")
-    async def commitments(self, info: Info) -> list[Annotated[Commitment, strawberry.lazy("app.api.commitments.types")]]:
+    @strawberry.field(description="Commitments of the contract, oldest first.")
+    async def commitments(self, info: Info, first: First = 20, after: After = None
+                          ) -> Connection[Annotated[Commitment, strawberry.lazy("app.api.commitments.types")]]:
         from app.api.commitments.types import Commitment
 
-        rows = await info.context.loaders.children(models.Commitment, "contract_id").load(self.id)
-        return [Commitment.from_row(r, self.currency) for r in rows]
+        return await child_connection(info, models.Commitment, "contract_id", self.id, first, after,
+                                      lambda r: Commitment.from_row(r, self.currency))
 
     @strawberry.field(description="The contract's invoices, oldest first (one per closed billing period).")
     async def invoices(self, info: Info, first: First = 20, after: After = None) -> Connection[Invoice]:
-        return await contract_invoices(info.context.loaders.org_id, self.id, first, after)
+        return await child_connection(info, models.Invoice, "contract_id", self.id, first, after, Invoice.from_row)
 
     @strawberry.field(description="A projection, not an invoice: what closing the contract's oldest open billing period would bill now, from what has been recorded so far (computed by the same close, writing nothing; nothing is billed until the close). Null unless the contract is ACTIVE. If that close would fail, the field errs with the close's error code.")
     async def upcoming_invoice(self, info: Info) -> UpcomingInvoice | None:
@@ -91,12 +92,13 @@ class Contract(relay.Node):
             return None
         return await upcoming_invoice(info, self.id)
 
-    @strawberry.field(description="The billing periods of the term, computed from start date and frequency.")
-    def billing_periods(self) -> list[BillingPeriod]:
+    @strawberry.field(description="The billing periods of the term in order, computed from start date and frequency.")
+    def billing_periods(self, first: First = 20, after: After = None) -> Connection[BillingPeriod]:
         terms = ContractTerms(currency=self.currency, term=DateRange(self.start_date, self.end_date),
                               billing_frequency=CoreFrequency(self.billing_frequency.value))
-        return [BillingPeriod(number=p.number, start_date=p.span.start, end_date=p.span.end, partial=p.partial)
-                for p in billing_periods(terms)]
+        periods = [BillingPeriod(number=p.number, start_date=p.span.start, end_date=p.span.end, partial=p.partial)
+                   for p in billing_periods(terms)]
+        return list_connection(periods, first, after, lambda p: p.number, lambda p: p)
 
 
 @strawberry.type(description="A tier of a graduated or volume price.")

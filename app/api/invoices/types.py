@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from app.api.args import After, First
 from app.api.ledger.types import CreditPool, load_pool
-from app.api.pagination import Connection, paginate
+from app.api.pagination import Connection, child_connection, paginate
 from app.api.scalars import money, optional_quantity
 from app.billing.calendar import add_months
 from app.billing.invoice import InvoiceLine as CoreInvoiceLine
@@ -65,9 +65,10 @@ class Invoice(relay.Node):
                              partial=row.end_date != uncut_end)
 
     @strawberry.field(description="The lines in invoice order: charges, fees, surcharges, drawdowns, true-ups, penalties.")
-    async def lines(self, info: Info) -> list[InvoiceLine]:
-        rows = await info.context.loaders.children(models.InvoiceLine, "invoice_id", "position").load(self.id)
-        return [InvoiceLine.from_row(r, self.currency) for r in rows]
+    async def lines(self, info: Info, first: First = 20, after: After = None) -> Connection[InvoiceLine]:
+        # A close writes an invoice's lines in one batch in position order, so id order is invoice order.
+        return await child_connection(info, models.InvoiceLine, "invoice_id", self.id, first, after,
+                                      lambda r: InvoiceLine.from_row(r, self.currency))
 
 
 @strawberry.type(description="One line of an invoice: a charge, fee, surcharge, drawdown, true-up or penalty.")

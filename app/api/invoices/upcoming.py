@@ -10,7 +10,9 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.invoices.types import InvoiceLine
+from app.api.pagination import Connection, list_connection
 from app.api.previews import preview_loader
 from app.api.scalars import money
 from app.services.preview import Preview
@@ -35,7 +37,7 @@ class UpcomingInvoice:
     charges_subtotal: Decimal = strawberry.field(description="Projected: the period's drawable charges as the close would bill them so far (USAGE, RECURRING, STANDING, MINIMUM_SPEND, ONE_TIME and OVERAGE lines).")
     drawdown_total: Decimal = strawberry.field(description="Projected: what credit pools would pay (the DRAWDOWN lines, zero or negative); nothing is drawn until the close.")
     total: Decimal = strawberry.field(description="Projected amount due if the period closed now: the sum of the lines. Not billed until the close.")
-    lines: list[InvoiceLine] = strawberry.field(description="The lines the close would write now, in invoice order, with the same fields as an invoice's lines (projected, not billed).")
+    all_lines: strawberry.Private[list[InvoiceLine]]
     number: strawberry.Private[int]
     partial: strawberry.Private[bool]
 
@@ -48,9 +50,14 @@ class UpcomingInvoice:
             preview=True, currency=cur, period_start=invoice.period.start, period_end=invoice.period.end,
             charges_subtotal=money(invoice.charges_subtotal, cur), drawdown_total=money(invoice.drawdown_total, cur),
             total=money(invoice.total, cur),
-            lines=[InvoiceLine.from_core(line, cur, preview.pool_ids) for line in result.lines],
+            all_lines=[InvoiceLine.from_core(line, cur, preview.pool_ids) for line in result.lines],
             number=result.period.number, partial=result.period.partial,
         )
+
+    @strawberry.field(description="The lines the close would write now, in invoice order, with the same fields as an invoice's lines (projected, not billed).")
+    def lines(self, first: First = 20, after: After = None) -> Connection[InvoiceLine]:
+        numbered = list(enumerate(self.all_lines, start=1))
+        return list_connection(numbered, first, after, lambda pair: pair[0], lambda pair: pair[1])
 
     @strawberry.field(description="The open billing period previewed.")
     def billing_period(self) -> Annotated[BillingPeriod, strawberry.lazy("app.api.contracts.types")]:

@@ -1,13 +1,13 @@
 """GraphQL views of credit pools and their append-only ledger (read only).
 
 A pool's ``balance`` is the cached column; ``entries`` carry a ``runningBalance`` (the sum of the
-pool's entries up to and including each one, in id order), so the last running balance shows the
-cached column is the fold of the ledger.
+pool's entries up to and including each one, in id order, summed by the database for every entry
+of the request at once), so the last running balance shows the cached column is the fold of the
+ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +16,9 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.enums import ChargeType
+from app.api.pagination import Connection, child_connection
 from app.api.previews import projected_draws
 from app.api.scalars import money
 from app.billing import ledger as core_ledger
@@ -31,15 +33,6 @@ PoolKind = strawberry.enum(core_ledger.PoolKind, description="PREPAID (a prepaid
 EntryKind = strawberry.enum(core_ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE and ROLLOVER_OUT take away.")
 
 
-def running_balances(entries: Sequence[models.LedgerEntry]) -> dict[int, Decimal]:
-    """Entry id → the sum of the pool's entries up to and including it, in id order."""
-    total, out = Decimal(0), {}
-    for row in sorted(entries, key=lambda e: e.id):
-        total += row.amount
-        out[row.id] = total
-    return out
-
-
 @strawberry.type(description="An immutable signed movement on a credit pool.")
 class LedgerEntry(relay.Node):
     id: relay.NodeID[int]
@@ -51,20 +44,16 @@ class LedgerEntry(relay.Node):
     pool_id: strawberry.Private[int]
     invoice_id: strawberry.Private[int | None]
     currency: strawberry.Private[str]
-    running: strawberry.Private[Decimal | None] = None
 
     @classmethod
-    def from_row(cls, row: models.LedgerEntry, currency: str, running: Decimal | None = None) -> LedgerEntry:
+    def from_row(cls, row: models.LedgerEntry, currency: str) -> LedgerEntry:
         return cls(id=row.id, kind=core_ledger.EntryKind(row.kind), amount=money(row.amount, currency),
                    date=row.on_date, charge_key=row.charge_key, note=row.note, pool_id=row.pool_id,
-                   invoice_id=row.invoice_id, currency=currency, running=running)
+                   invoice_id=row.invoice_id, currency=currency)
 
     @strawberry.field(description="The pool's balance after this entry: the sum of its entries up to and including this one.")
     async def running_balance(self, info: Info) -> Decimal:
-        if self.running is None:
-            siblings = await info.context.loaders.children(models.LedgerEntry, "pool_id").load(self.pool_id)
-            self.running = running_balances(siblings)[self.id]
-        return money(self.running, self.currency)
+        return money(await info.context.loaders.running_sum().load(self.id), self.currency)
 
     @strawberry.field(description="The pool the entry moves.")
     async def pool(self, info: Info) -> CreditPool:
@@ -130,10 +119,9 @@ class CreditPool(relay.Node):
         return Account.from_row(await info.context.loaders.by_id(models.Account).load(self.account_id))
 
     @strawberry.field(description="The pool's ledger in the order it was written, each entry with its running balance.")
-    async def entries(self, info: Info) -> list[LedgerEntry]:
-        rows = await info.context.loaders.children(models.LedgerEntry, "pool_id").load(self.id)
-        running = running_balances(rows)
-        return [LedgerEntry.from_row(r, self.currency, running[r.id]) for r in rows]
+    async def entries(self, info: Info, first: First = 20, after: After = None) -> Connection[LedgerEntry]:
+        return await child_connection(info, models.LedgerEntry, "pool_id", self.id, first, after,
+                                      lambda r: LedgerEntry.from_row(r, self.currency))
 
 
 async def load_pool(info: Info, pool_id: int | None) -> CreditPool | None:

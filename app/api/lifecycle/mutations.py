@@ -14,7 +14,8 @@ from app.api.args import NodeId
 from app.api.balances.types import Balance
 from app.api.context import org_of
 from app.api.contracts.types import Contract
-from app.api.errors import UserErrorType, run
+from app.api.errors import UserErrorType
+from app.api.mutation_guard import IdempotencyKey, guard
 from app.db import models
 from app.services import activation, balances, closing, credit_back
 
@@ -48,7 +49,10 @@ class CloseFailure:
 
 @strawberry.type(description="Result of closeDuePeriods.")
 class CloseDuePeriodsPayload:
-    closed: int = strawberry.field(description="How many periods were closed.")
+    closed: int = strawberry.field(description="How many periods this call closed (a period closed meanwhile by "
+                                   "another caller is counted in alreadyClosed, not here).")
+    already_closed: int = strawberry.field(description="Due periods this call found closed by another caller "
+                                           "running at the same time (their invoices stand; nothing was written).")
     as_of: date = strawberry.field(description="The day the closes ran as of: the asOf asked for, or today (UTC) "
                                    "if none was given or it was later. A period [start, end) was due if "
                                    "end + closeGraceDays <= asOf.")
@@ -74,6 +78,15 @@ def _invoice(row: object) -> ClosePeriodPayload:
     return ClosePeriodPayload(invoice=Invoice.from_row(row), user_errors=[])  # type: ignore[arg-type]
 
 
+def _due_report(report: closing.DueCloseReport) -> CloseDuePeriodsPayload:
+    return CloseDuePeriodsPayload(
+        closed=report.closed, already_closed=report.already_closed, as_of=report.as_of, user_errors=[],
+        failures=[CloseFailure(contract_id=strawberry.ID(ids.encode("Contract", f.contract_id)),
+                               period_start=f.period_start, code=f.code, message=f.message)
+                  for f in report.failures],
+    )
+
+
 async def _entry(row: models.LedgerEntry) -> CreditBackPayload:
     from app.api.ledger.types import LedgerEntry
 
@@ -85,12 +98,15 @@ async def _entry(row: models.LedgerEntry) -> CreditBackPayload:
 class LifecycleMutations:
     @strawberry.mutation(description="Check a DRAFT contract as a whole and make it ACTIVE: billing periods, "
                          "commitment windows and prepaid/tracking pools are written, atomically.")
-    async def activate_contract(self, info: Info, id: NodeId) -> ActivateContractPayload:
+    async def activate_contract(self, info: Info, id: NodeId,
+                                idempotency_key: IdempotencyKey = None) -> ActivateContractPayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: ActivateContractPayload(contract=None, user_errors=errors),
             lambda: activation.activate_contract(org_id, ids.decode(id, "Contract", "id")),
             lambda row: ActivateContractPayload(contract=Contract.from_row(row), user_errors=[]),
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Close the oldest open billing period of a contract (or the one starting on "
@@ -100,12 +116,15 @@ class LifecycleMutations:
     async def close_period(
         self, info: Info, contract_id: Annotated[strawberry.ID, strawberry.argument(description="The contract.")],
         period_start: Annotated[date | None, strawberry.argument(description="Start of the period to close.")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> ClosePeriodPayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: ClosePeriodPayload(invoice=None, user_errors=errors),
             lambda: closing.close_period(org_id, ids.decode(contract_id, "Contract", "contractId"), period_start),
             _invoice,
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Close, in order, every period of every active contract that is due by asOf: "
@@ -116,13 +135,17 @@ class LifecycleMutations:
         self, info: Info,
         as_of: Annotated[date | None, strawberry.argument(
             description="Close the periods due by this day (default today; a later day counts as today).")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> CloseDuePeriodsPayload:
-        report = await closing.close_due_periods(org_of(info), as_of)
-        return CloseDuePeriodsPayload(
-            closed=report.closed, as_of=report.as_of, user_errors=[],
-            failures=[CloseFailure(contract_id=strawberry.ID(ids.encode("Contract", f.contract_id)),
-                                   period_start=f.period_start, code=f.code, message=f.message)
-                      for f in report.failures],
+        org_id = org_of(info)
+        return await guard(
+            info,
+            lambda errors: CloseDuePeriodsPayload(closed=0, already_closed=0, as_of=closing.effective_as_of(as_of),
+                                                  failures=[], user_errors=errors),
+            lambda: closing.close_due_periods(org_id, as_of),
+            _due_report,
+            key=idempotency_key,
+            atomic=False,  # one transaction per period, unless a key makes the call one unit
         )
 
     @strawberry.mutation(description="Add credit to a balance (a new ISSUE ledger entry).")
@@ -131,12 +154,15 @@ class LifecycleMutations:
         balance_id: Annotated[strawberry.ID, strawberry.argument(description="The balance.")],
         amount: Annotated[Decimal, strawberry.argument(description="Amount to add (> 0, exact in the currency).")],
         on: Annotated[date | None, strawberry.argument(description="Date of the entry (default today).")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> TopUpBalancePayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: TopUpBalancePayload(balance=None, user_errors=errors),
             lambda: balances.top_up_balance(org_id, ids.decode(balance_id, "Balance", "balanceId"), amount, on),
             lambda row: TopUpBalancePayload(balance=Balance.from_row(row), user_errors=[]),
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Return consumed credit to its pool (a CREDIT_BACK entry), while the pool is open.")
@@ -144,10 +170,13 @@ class LifecycleMutations:
         self, info: Info,
         ledger_entry_id: Annotated[strawberry.ID, strawberry.argument(description="A CONSUME ledger entry.")],
         amount: Annotated[Decimal, strawberry.argument(description="Amount to return (at most what is left of it).")],
+        idempotency_key: IdempotencyKey = None,
     ) -> CreditBackPayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: CreditBackPayload(entry=None, user_errors=errors),
             lambda: credit_back.credit_back(org_id, ids.decode(ledger_entry_id, "LedgerEntry", "ledgerEntryId"), amount),
             _entry,
+            key=idempotency_key,
         )

@@ -11,28 +11,38 @@ from app.api import ids
 from app.api.args import NodeId
 from app.api.context import org_of
 from app.api.enums import DrawdownOrder
-from app.api.errors import UserErrorType, run
+from app.api.errors import UserErrorType
+from app.api.input_limits import limited, require_valid
+from app.api.mutation_guard import IdempotencyKey, guard
 from app.api.tenancy.types import Account, Organization
 from app.services import accounts, organizations
+from app.services.checks import MAX_CURRENCY, MAX_EXTERNAL_ID, MAX_NAME
 
 
 @strawberry.input(description="Fields of the organization to change; omitted fields keep their value.")
 class UpdateOrganizationInput:
-    name: str | None = strawberry.field(default=None, description="Display name.")
-    default_currency: str | None = strawberry.field(default=None, description="ISO 4217 code.")
+    name: str | None = strawberry.field(default=None, **limited("Display name.", max_length=MAX_NAME))
+    default_currency: str | None = strawberry.field(default=None, **limited("ISO 4217 code.", max_length=MAX_CURRENCY))
     drawdown_order: DrawdownOrder | None = strawberry.field(default=None, description="Default drawdown order.")
     close_grace_days: int | None = strawberry.field(
         default=None, description="Days after a billing period's end before it may be closed, 0 to 31.")
 
+    def to_patch(self) -> organizations.OrganizationPatch:
+        require_valid(self)
+        return organizations.OrganizationPatch(self.name, self.default_currency, self.drawdown_order,
+                                               close_grace_days=self.close_grace_days)
+
 
 @strawberry.input(description="An account; on update, omitted fields keep their value.")
 class AccountInput:
-    name: str | None = strawberry.field(default=None, description="Display name (required on create).")
-    external_id: str | None = strawberry.field(default=None, description="Your id for the customer.")
+    name: str | None = strawberry.field(default=None, **limited("Display name (required on create).", max_length=MAX_NAME))
+    external_id: str | None = strawberry.field(default=None, **limited("Your id for the customer.",
+                                                                       max_length=MAX_EXTERNAL_ID))
     drawdown_order: DrawdownOrder | None = strawberry.field(default=None, description="Override of the organization's order.")
     clear_drawdown_order: bool = strawberry.field(default=False, description="Update only: remove the override.")
 
     def to_spec(self) -> accounts.AccountSpec:
+        require_valid(self)
         return accounts.AccountSpec(name=self.name, external_id=self.external_id,
                                     drawdown_order=self.drawdown_order,
                                     clear_drawdown_order=self.clear_drawdown_order)
@@ -70,39 +80,45 @@ def deleted(global_id: str) -> DeletePayload:
 class TenancyMutations:
     @strawberry.mutation(description="Change the organization's name, default currency, drawdown order or close "
                          "grace days.")
-    async def update_organization(self, info: Info, input: Annotated[UpdateOrganizationInput, strawberry.argument(description="The fields to write.")]) -> UpdateOrganizationPayload:
+    async def update_organization(self, info: Info, input: Annotated[UpdateOrganizationInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> UpdateOrganizationPayload:
         org_id = org_of(info)
-        patch = organizations.OrganizationPatch(input.name, input.default_currency, input.drawdown_order,
-                                                close_grace_days=input.close_grace_days)
-        return await run(
+        return await guard(
+            info,
             lambda errors: UpdateOrganizationPayload(organization=None, user_errors=errors),
-            lambda: organizations.update_organization(org_id, patch),
+            lambda: organizations.update_organization(org_id, input.to_patch()),
             lambda row: UpdateOrganizationPayload(organization=Organization.from_row(row), user_errors=[]),
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Create an account (an end customer).")
-    async def create_account(self, info: Info, input: Annotated[AccountInput, strawberry.argument(description="The fields to write.")]) -> CreateAccountPayload:
+    async def create_account(self, info: Info, input: Annotated[AccountInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> CreateAccountPayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: CreateAccountPayload(account=None, user_errors=errors),
             lambda: accounts.create_account(org_id, input.to_spec()),
             lambda row: CreateAccountPayload(account=Account.from_row(row), user_errors=[]),
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Change an account; omitted fields keep their value.")
-    async def update_account(self, info: Info, id: NodeId, input: Annotated[AccountInput, strawberry.argument(description="The fields to write.")]) -> UpdateAccountPayload:
+    async def update_account(self, info: Info, id: NodeId, input: Annotated[AccountInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> UpdateAccountPayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: UpdateAccountPayload(account=None, user_errors=errors),
             lambda: accounts.update_account(org_id, ids.decode(id, "Account", "id"), input.to_spec()),
             lambda row: UpdateAccountPayload(account=Account.from_row(row), user_errors=[]),
+            key=idempotency_key,
         )
 
     @strawberry.mutation(description="Delete an account that has no contracts or balances.")
-    async def delete_account(self, info: Info, id: NodeId) -> DeletePayload:
+    async def delete_account(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
         org_id = org_of(info)
-        return await run(
+        return await guard(
+            info,
             lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
             lambda: accounts.delete_account(org_id, ids.decode(id, "Account", "id")),
             lambda _: deleted(id),
+            key=idempotency_key,
         )

@@ -8,7 +8,9 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.api.args import After, First
 from app.api.enums import DrawdownOrder
+from app.api.pagination import Connection, child_connection
 from app.db import models
 
 if TYPE_CHECKING:
@@ -55,15 +57,15 @@ class Account(relay.Node):
         return DrawdownOrder(org.drawdown_order)
 
     @strawberry.field(description="The account's contracts, oldest first.")
-    async def contracts(self, info: Info) -> list[Annotated[Contract, strawberry.lazy("app.api.contracts.types")]]:
+    async def contracts(self, info: Info, first: First = 20, after: After = None
+                        ) -> Connection[Annotated[Contract, strawberry.lazy("app.api.contracts.types")]]:
         from app.api.contracts.types import Contract
 
-        rows = await info.context.loaders.children(models.Contract, "account_id").load(self.id)
-        return [Contract.from_row(r) for r in rows]
+        return await child_connection(info, models.Contract, "account_id", self.id, first, after, Contract.from_row)
 
     @strawberry.field(description="Top-up credits on the account, oldest first.")
-    async def balances(self, info: Info) -> list[Annotated[Balance, strawberry.lazy("app.api.balances.types")]]:
+    async def balances(self, info: Info, first: First = 20, after: After = None
+                       ) -> Connection[Annotated[Balance, strawberry.lazy("app.api.balances.types")]]:
         from app.api.balances.types import Balance
 
-        rows = await info.context.loaders.children(models.Balance, "account_id").load(self.id)
-        return [Balance.from_row(r) for r in rows]
+        return await child_connection(info, models.Balance, "account_id", self.id, first, after, Balance.from_row)

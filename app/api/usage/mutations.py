@@ -8,7 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.api.context import org_of
-from app.api.errors import UserErrorType, run
+from app.api.errors import UserErrorType
+from app.api.input_limits import limited
+from app.api.mutation_guard import guard
 from app.api.usage.types import (
     OneTimeCharge,
     PostChargeInput,
@@ -22,8 +24,8 @@ from app.services import usage
 from app.services.errors import ErrorCode, InvalidInput, UserError
 from app.services.usage import EventStatus, UsageEventSpec
 
-Events = Annotated[list[UsageEventInput], strawberry.argument(
-    description=f"The batch: at most {usage.MAX_BATCH} events. Each is accepted, a duplicate or rejected on its own.")]
+Events = Annotated[list[UsageEventInput], strawberry.argument(**limited(
+    "The batch. Each event is accepted, a duplicate or rejected on its own.", max_items=usage.MAX_BATCH))]
 ChargeArg = Annotated[PostChargeInput, strawberry.argument(description="The charge to post.")]
 
 
@@ -44,7 +46,7 @@ async def _record(org_id: int, events: list[UsageEventInput]) -> list[UsageEvent
     """Decode ids per event (a bad id rejects that event alone), then record the rest as one batch."""
     if len(events) > usage.MAX_BATCH:
         raise InvalidInput([UserError(ErrorCode.INVALID_INPUT,
-                                      f"at most {usage.MAX_BATCH} events per batch, got {len(events)}", "events")])
+                                      f"at most {usage.MAX_BATCH} events per batch", "events")])
     results: dict[int, UsageEventResult] = {}
     specs: list[UsageEventSpec] = []
     positions: list[int] = []
@@ -69,7 +71,7 @@ class UsageMutations:
                                      "period is rejected (PERIOD_CLOSED).")
     async def record_usage(self, info: Info, events: Events) -> RecordUsagePayload:
         org_id = org_of(info)
-        return await run(_refused, lambda: _record(org_id, events), _payload)
+        return await guard(info, _refused, lambda: _record(org_id, events), _payload)
 
 
 @strawberry.type
@@ -85,7 +87,8 @@ class ChargeMutations:
             return PostChargePayload(charge=OneTimeCharge.from_row(row, contract.currency), created=created,
                                      user_errors=[])
 
-        return await run(
+        return await guard(
+            info,
             lambda errors: PostChargePayload(charge=None, created=False, user_errors=errors),
             lambda: usage.post_charge(org_id, input.to_spec()),
             ok,

@@ -11,10 +11,19 @@ from strawberry.types import Info
 from app.api import ids
 from app.api.catalog.types import Product
 from app.api.errors import ErrorCodeEnum, UserErrorType
+from app.api.input_limits import limited, require_valid
 from app.api.scalars import money
 from app.db import models
+from app.services.checks import MAX_CODE, MAX_CONNECTION_ID, MAX_DESCRIPTION, MAX_KEY
 from app.services.errors import InvalidInput
-from app.services.usage import EventResult, EventStatus, OneTimeChargeSpec, UsageEventSpec
+from app.services.usage import (
+    MAX_QUANTITY_TEXT,
+    MAX_TIMESTAMP_TEXT,
+    EventResult,
+    EventStatus,
+    OneTimeChargeSpec,
+    UsageEventSpec,
+)
 
 UsageEventStatus = strawberry.enum(
     EventStatus, name="UsageEventStatus",
@@ -32,11 +41,17 @@ class UsageEventInput:
     contract_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of an ACTIVE contract (or give accountId).")
     account_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of an account (or give contractId).")
     usage_class_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of a USAGE_CLASS product (or give usageClass).")
-    usage_class: str | None = strawberry.field(default=None, description="Code of a USAGE_CLASS product (or give usageClassId).")
-    quantity: str = strawberry.field(description="Decimal quantity >= 0 as a string, at most 12 decimal places, e.g. \"12.5\".")
-    timestamp: str = strawberry.field(description="ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z; without an offset it is UTC. The event's day is its UTC day.")
-    idempotency_key: str = strawberry.field(description="Unique within your organization (at most 200 characters): a repeated key is a DUPLICATE, never counted twice.")
-    connection_id: str | None = strawberry.field(default=None, description="Optional source reference (e.g. the SIM or connection), at most 200 characters.")
+    usage_class: str | None = strawberry.field(default=None, **limited(
+        "Code of a USAGE_CLASS product (or give usageClassId).", max_length=MAX_CODE))
+    quantity: str = strawberry.field(**limited(
+        "Decimal quantity >= 0 as a string, at most 12 decimal places, e.g. \"12.5\".", max_length=MAX_QUANTITY_TEXT))
+    timestamp: str = strawberry.field(**limited(
+        "ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z; without an offset it is UTC. The event's day is its UTC day.",
+        max_length=MAX_TIMESTAMP_TEXT))
+    idempotency_key: str = strawberry.field(**limited(
+        "Unique within your organization: a repeated key is a DUPLICATE, never counted twice.", max_length=MAX_KEY))
+    connection_id: str | None = strawberry.field(default=None, **limited(
+        "Optional source reference (e.g. the SIM or connection).", max_length=MAX_CONNECTION_ID))
 
     def to_spec(self, path: str) -> UsageEventSpec:
         return UsageEventSpec(
@@ -82,10 +97,13 @@ class PostChargeInput:
     product_id: strawberry.ID = strawberry.field(description="Global id of the product charged (any kind).")
     amount: Decimal = strawberry.field(description="Amount in the contract's currency, >= 0 (credits are a separate feature).")
     service_date: date = strawberry.field(description="Day of the service: inside the term and in a billing period not yet closed.")
-    idempotency_key: str = strawberry.field(description="Unique within your organization: repeating the same request returns the stored charge (created false); a different request with the key is a DUPLICATE.")
-    description: str = strawberry.field(default="", description="Shown on the invoice line, at most 200 characters.")
+    idempotency_key: str = strawberry.field(**limited(
+        "Unique within your organization: repeating the same request returns the stored charge (created false); a "
+        "different request with the key is a DUPLICATE.", max_length=MAX_KEY))
+    description: str = strawberry.field(default="", **limited("Shown on the invoice line.", max_length=MAX_DESCRIPTION))
 
     def to_spec(self) -> OneTimeChargeSpec:
+        require_valid(self)
         return OneTimeChargeSpec(
             contract_id=ids.decode(self.contract_id, "Contract", "input.contractId"),
             product_id=ids.decode(self.product_id, "Product", "input.productId"),

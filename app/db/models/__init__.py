@@ -11,6 +11,7 @@ from app.db.models.commitments import (
     RampStep,
 )
 from app.db.models.contracts import Contract, Price, PriceTier, ServiceLine
+from app.db.models.idempotency import IdempotencyRecord
 from app.db.models.invoices import Invoice, InvoiceLine, PeriodUsage, RatedCharge
 from app.db.models.ledger import CreditPool, LedgerEntry
 from app.db.models.lifecycle import BillingPeriod, CommitmentWindow
@@ -20,6 +21,7 @@ from app.db.models.tenancy import Account, ApiKey, Organization
 __all__ = [
     "BillingPeriod",
     "CommitmentWindow",
+    "IdempotencyRecord",
     "CreditPool",
     "Invoice",
     "InvoiceLine",

@@ -1,0 +1,58 @@
+"""How GraphQL errors are logged: expected ones at INFO in one short line, unexpected ones at ERROR.
+
+Strawberry logs every error of a result at ERROR with its traceback (``Schema.process_errors``), so
+any client could fill the logs with its own typos. Here an *expected* error (a syntax, validation
+or variable error, or one we raise with an ``extensions.code``) is one INFO line with its code and
+path, and never its message: messages quote the values sent (``got invalid value '…'``). An
+*unexpected* error is logged once at ERROR with its traceback and the request id the client can
+quote; a database outage once at WARNING, without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from app.db.outage import outage_cause
+from app.request_context import current_request_id
+
+log = logging.getLogger("app.graphql")
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """GraphQL's own errors about the request and the ones raised with a code: the errors that
+    are not masked (schema.py's rule). Any other exception, or a code-less resolver error, is not."""
+    original = error.original_error
+    if original is None:
+        return True
+    if not isinstance(original, GraphQLError):
+        return False
+    return error.path is None or bool((original.extensions or {}).get("code"))
+
+
+def _path(error: GraphQLError) -> str:
+    return ".".join(str(part) for part in error.path) if error.path else "-"
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        original = error.original_error
+        if is_expected(error):
+            code = (error.extensions or {}).get("code") or "GRAPHQL_ERROR"
+            log.info("graphql error %s at %s", code, _path(error))
+        elif original is not None and (cause := outage_cause(original)) is not None:
+            log.warning("database unavailable at %s (%s), request %s", _path(error), cause,
+                        current_request_id())
+        else:
+            log.error("unexpected error at %s, request %s", _path(error), current_request_id(),
+                      exc_info=original)
+
+
+class LoggedSchema(strawberry.Schema):
+    """strawberry.Schema whose errors are logged by :func:`log_errors`."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_errors(errors)

@@ -1,0 +1,71 @@
+"""Batched pages of children: one statement for the same page of many parents' child lists.
+
+A nested connection (``contracts { nodes { invoices(first: 10) { … } } }``) asks for the first N
+children of every parent on the page. ``child_pages`` answers all parents in one statement with
+``ROW_NUMBER() OVER (PARTITION BY <fk> ORDER BY id)`` (PostgreSQL, and SQLite from 3.25), so the
+statement count of a nested query does not grow with the number of parents and no parent's whole
+list is read. ``child_counts`` gives their ``totalCount`` in one ``GROUP BY``; ``running_sums`` the
+running balance of ledger entries, exact on both backends (``decimal_sum`` on SQLite).
+
+Identifiers come from the models' metadata and every value is an ``int`` formatted by us, so the
+statements can be written as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TypeVar
+
+from tortoise.functions import Count
+from tortoise.models import Model
+
+from app.db.aggregates import client, dialect, ensure_sqlite_functions, exact
+from app.db.models import LedgerEntry
+
+M = TypeVar("M", bound=Model)
+
+
+def _ints(values: Sequence[int]) -> str:
+    return ", ".join(str(int(v)) for v in values)
+
+
+async def child_pages(model: type[M], org_id: int, fk: str, parent_ids: Sequence[int], *,
+                      after_id: int | None, limit: int) -> list[M]:
+    """For every parent, up to ``limit`` of its ``model`` rows with id > ``after_id``, in id order."""
+    if not parent_ids or limit <= 0:
+        return []
+    table = model._meta.db_table
+    after = f' AND t."id" > {int(after_id)}' if after_id is not None else ""
+    sql = (
+        f'SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t."{fk}" ORDER BY t."id") AS "page_row" '
+        f'FROM "{table}" t WHERE t."organization_id" = {int(org_id)} AND t."{fk}" IN ({_ints(parent_ids)}){after}'
+        f') p WHERE p."page_row" <= {int(limit)} ORDER BY p."{fk}", p."id"'
+    )
+    return await model.raw(sql)
+
+
+async def child_counts(model: type[Model], org_id: int, fk: str, parent_ids: Sequence[int]) -> dict[int, int]:
+    """Parent id → how many ``model`` rows it has (parents without rows are absent)."""
+    if not parent_ids:
+        return {}
+    rows = await (model.filter(organization_id=org_id, **{f"{fk}__in": list(parent_ids)})
+                  .annotate(n=Count("id")).group_by(fk).values_list(fk, "n"))
+    return {int(parent): int(n) for parent, n in rows}
+
+
+async def running_sums(org_id: int, entry_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Entry id → the exact sum of its pool's entries up to and including it, in id order."""
+    if not entry_ids:
+        return {}
+    db = client()
+    await ensure_sqlite_functions(db)
+    total = "decimal_sum" if dialect(db) == "sqlite" else "SUM"
+    table = LedgerEntry._meta.db_table
+    sql = (
+        f'SELECT e."id" AS "id", (SELECT {total}(x."amount") FROM "{table}" x WHERE x."pool_id" = e."pool_id" '
+        f'AND x."organization_id" = {int(org_id)} AND x."id" <= e."id") AS "running" '
+        f'FROM "{table}" e WHERE e."organization_id" = {int(org_id)} AND e."id" IN ({_ints(entry_ids)})'
+    )
+    rows = await db.execute_query_dict(sql)
+    return {int(r["id"]): exact(r["running"]) for r in rows}
