@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -23,6 +24,8 @@ class Balance(TenantModel):
 
     class Meta:
         table = "balance"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("account_id",)),)
 
 
 class BalanceProduct(TenantModel):
@@ -33,3 +36,5 @@ class BalanceProduct(TenantModel):
 
     class Meta:
         table = "balance_product"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("balance_id",)), Index(fields=("product_id",)),)

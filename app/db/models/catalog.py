@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -32,3 +33,5 @@ class PackageItem(TenantModel):
 
     class Meta:
         table = "package_item"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("package_id",)), Index(fields=("service_id",)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -44,6 +45,8 @@ class Commitment(TenantModel):
 
     class Meta:
         table = "commitment"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("contract_id",)), Index(fields=("service_id",)), Index(fields=("usage_class_id",)), Index(fields=("package_id",)),)
 
 
 class RampStep(TenantModel):
@@ -55,6 +58,8 @@ class RampStep(TenantModel):
 
     class Meta:
         table = "ramp_step"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("commitment_id",)),)
 
 
 class FeeDate(TenantModel):
@@ -66,6 +71,8 @@ class FeeDate(TenantModel):
 
     class Meta:
         table = "fee_date"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("commitment_id",)),)
 
 
 class CommitmentProduct(TenantModel):
@@ -76,6 +83,8 @@ class CommitmentProduct(TenantModel):
 
     class Meta:
         table = "commitment_product"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("commitment_id",)), Index(fields=("product_id",)),)
 
 
 class Penalty(TenantModel):
@@ -91,6 +100,8 @@ class Penalty(TenantModel):
 
     class Meta:
         table = "penalty"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("commitment_id",)),)
 
 
 class PenaltyTier(TenantModel):
@@ -104,3 +115,5 @@ class PenaltyTier(TenantModel):
 
     class Meta:
         table = "penalty_tier"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("penalty_id",)),)

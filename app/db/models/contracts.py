@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -25,6 +26,8 @@ class Contract(TenantModel):
 
     class Meta:
         table = "contract"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("account_id",)),)
 
 
 class Price(TenantModel):
@@ -37,6 +40,8 @@ class Price(TenantModel):
 
     class Meta:
         table = "price"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("usage_class_id",)),)
         unique_together = (("contract", "usage_class"),)
 
 
@@ -51,6 +56,8 @@ class PriceTier(TenantModel):
 
     class Meta:
         table = "price_tier"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("price_id",)),)
 
 
 class ServiceLine(TenantModel):
@@ -71,3 +78,5 @@ class ServiceLine(TenantModel):
 
     class Meta:
         table = "service_line"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("contract_id",)), Index(fields=("package_id",)), Index(fields=("product_id",)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -26,6 +27,8 @@ class Invoice(TenantModel):
 
     class Meta:
         table = "invoice"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("contract_id",)),)
 
 
 class InvoiceLine(TenantModel):
@@ -50,6 +53,8 @@ class InvoiceLine(TenantModel):
 
     class Meta:
         table = "invoice_line"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("invoice_id",)), Index(fields=("pool_id",)), Index(fields=("commitment_id",)),)
 
 
 class RatedCharge(TenantModel):
@@ -71,6 +76,8 @@ class RatedCharge(TenantModel):
 
     class Meta:
         table = "rated_charge"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("billing_period_id",)), Index(fields=("contract_id",)),)
 
 
 class PeriodUsage(TenantModel):
@@ -85,3 +92,5 @@ class PeriodUsage(TenantModel):
 
     class Meta:
         table = "period_usage"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("billing_period_id",)), Index(fields=("contract_id",)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -38,6 +39,8 @@ class CreditPool(TenantModel):
 
     class Meta:
         table = "credit_pool"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("contract_id",)), Index(fields=("commitment_id",)), Index(fields=("balance_source_id",)), Index(fields=("account_id",)),)
         unique_together = (("organization", "key"),)
 
 
@@ -58,3 +61,5 @@ class LedgerEntry(TenantModel):
 
     class Meta:
         table = "ledger_entry"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("invoice_id",)), Index(fields=("pool_id",)), Index(fields=("credited_entry_id",)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from app.db.models.base import TenantModel, decimal_field
 
@@ -39,4 +40,6 @@ class CommitmentWindow(TenantModel):
 
     class Meta:
         table = "commitment_window"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("contract_id",)),)
         unique_together = (("commitment", "number"),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.db.models.base import TenantModel
@@ -38,6 +39,8 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_key"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("organization_id",)),)
 
 
 class Account(TenantModel):

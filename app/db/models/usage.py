@@ -24,7 +24,7 @@ class UsageEvent(TenantModel):
     class Meta:
         table = "usage_event"
         unique_together = (("organization", "idempotency_key"),)
-        indexes = (Index(fields=("contract_id", "day", "usage_class_id")),)
+        indexes = (Index(fields=("contract_id", "day", "usage_class_id")), Index(fields=("usage_class_id",)))
 
 
 class OneTimeCharge(TenantModel):
@@ -40,4 +40,6 @@ class OneTimeCharge(TenantModel):
 
     class Meta:
         table = "one_time_charge"
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        indexes = (Index(fields=("contract_id",)), Index(fields=("product_id",)),)
         unique_together = (("organization", "idempotency_key"),)
