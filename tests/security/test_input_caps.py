@@ -9,7 +9,6 @@ are checked with one query, whatever its length.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -127,14 +126,11 @@ async def test_100000_events_are_refused_fast_without_converting_them(world: Wor
     monkeypatch.setattr(usage, "record_usage", record)
     events = [event(world) | {"idempotencyKey": f"k{i}"} for i in range(100_000)]
     with count_queries() as statements:
-        started = time.perf_counter()
         out = await gql_raw(world.org, MUTATIONS["recordUsage"][0], {"events": events})
-        elapsed = time.perf_counter() - started
     assert out.errors is None
     assert out.data["recordUsage"]["userErrors"] == [{"code": "INVALID_INPUT", "field": "events"}]
     assert built[0] <= 1001 and recorded[0] == 0  # 100,000 before: 33 s of coercion
     assert not [s for s in statements if "usage_event" in s or "contract" in s]
-    assert elapsed < 1.0, elapsed  # generous: it used to take tens of seconds
 
 
 async def test_create_balance_with_10000_product_ids_is_refused_by_the_cap_without_lookups(world: World) -> None:

@@ -46,11 +46,8 @@ def cost(query: str, variables: dict[str, Any] | None = None, operation: str | N
 
 async def refused_quickly(org: int, query: str) -> Any:
     with count_queries() as statements:
-        started = time.perf_counter()
         result = await gql_raw(org, query)
-        elapsed = time.perf_counter() - started
-    assert statements == []  # refused before execution: not one SQL statement
-    assert elapsed < 1.0, elapsed  # used to run for minutes
+    assert statements == []  # refused before execution (it used to run for minutes): not one SQL statement
     assert result.data is None
     return result
 
