@@ -10,7 +10,7 @@ close's input is gathered by ``close_input.gather``, the function the preview (`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -207,10 +207,25 @@ async def close_due_periods(org_id: int, as_of: date | None = None,
     others go on. ``closed`` counts what this call closed: a period a concurrent caller closed
     first is counted in ``already_closed``, so concurrent calls add up to the periods closed.
     """
+    from app.services.close_batch import close_chunk, plan_chunks
+
     as_of = effective_as_of(as_of)
     todo = await due_periods(org_id, as_of)
+    closed, already, failures, done = 0, 0, [], 0
+    for chunk in plan_chunks(todo):
+        report = await close_chunk(org_id, chunk, as_of)
+        closed, already = closed + report.closed, already + report.already_closed
+        failures.extend(report.failures)
+        done += len(chunk)
+        if progress:
+            progress(done, len(todo))
+    return DueCloseReport(closed, tuple(failures), as_of, already)
+
+
+async def close_targets(org_id: int, todo: Sequence[tuple[int, date]], as_of: date) -> DueCloseReport:
+    """Close the given (contract id, period start) in order, one transaction per period."""
     closed, already, failures, failed = 0, 0, [], set()
-    for done, (contract_id, start) in enumerate(todo, start=1):
+    for contract_id, start in todo:
         if contract_id not in failed:
             try:
                 _, closed_now = await _close_once(org_id, contract_id, start)
@@ -224,6 +239,4 @@ async def close_due_periods(org_id: int, as_of: date | None = None,
                               current_request_id())
                 failed.add(contract_id)
                 failures.append(CloseFailure(contract_id, start, "INTERNAL_ERROR", type(exc).__name__))
-        if progress:
-            progress(done, len(todo))
     return DueCloseReport(closed, tuple(failures), as_of, already)
