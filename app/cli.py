@@ -1,4 +1,4 @@
-"""The command line: ``commitments serve | migrate | create-org``."""
+"""The command line: ``commitments serve | migrate | create-org | close-due-periods | worker``."""
 
 from __future__ import annotations
 
@@ -82,6 +82,51 @@ def cmd_close_due(settings: Settings, as_of: date | None, org_ids: list[int]) ->
         sys.exit(1)
 
 
+async def _worker(settings: Settings, concurrency: int) -> None:
+    import signal
+
+    from app.db.config import close_db, init_db
+    from app.jobs.queue import PgQueuerQueue, use_queue
+    from app.jobs.worker import consume
+
+    await init_db(settings.database_url)
+    use_queue(PgQueuerQueue())  # the schedule's runs queue their chunks for the cluster
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)  # finish the jobs in hand, then exit
+    try:
+        await consume(settings, stop, concurrency)
+    finally:
+        await close_db()
+
+
+def cmd_worker(settings: Settings, concurrency: int | None) -> None:
+    if settings.is_embedded:
+        sys.exit("error: `commitments worker` needs PostgreSQL (DATABASE_URL); on the embedded SQLite "
+                 "default the server runs the jobs in its own process")
+    print(f"worker consuming jobs from {settings.database_url.rsplit('@', 1)[-1]}", flush=True)
+    asyncio.run(_worker(settings, concurrency or settings.worker_concurrency))
+
+
+def cmd_ingest(settings: Settings, path: str, url: str | None, key: str | None, batch: int) -> None:
+    """README "Bulk ingest": post a usage file to a running service (app/ingest_client.py)."""
+    import os
+    from pathlib import Path
+
+    from app.ingest_client import MAX_EVENTS, ingest, report
+
+    key = key or os.environ.get("COMMITMENTS_API_KEY")
+    if not key:
+        sys.exit("error: give --key or set COMMITMENTS_API_KEY")
+    try:
+        totals = ingest(Path(path), url or f"http://{settings.host}:{settings.port}", key, min(batch, MAX_EVENTS),
+                        show_progress=sys.stderr.isatty())
+    except (OSError, ValueError) as exc:
+        sys.exit(f"error: {exc}")
+    sys.exit(report(totals))
+
+
 def cmd_serve(settings: Settings) -> None:
     import uvicorn
 
@@ -121,14 +166,29 @@ def main(argv: list[str] | None = None) -> None:
     due.add_argument("--as-of", type=date.fromisoformat, default=None,
                      help="YYYY-MM-DD (default today, UTC; a later day counts as today)")
     due.add_argument("--org", type=int, action="append", default=[], help="organization id (default: all)")
+    worker = sub.add_parser("worker", help="Run due-close jobs from PostgreSQL's job queue (PgQueuer); any "
+                            "number of workers on any machines. SIGTERM finishes the jobs in hand, then exits.")
+    worker.add_argument("--concurrency", type=int, default=None,
+                        help="jobs at once in this process (default COMMITMENTS_WORKER_CONCURRENCY, 2)")
+    ingest = sub.add_parser("ingest", help="Post a usage file (.ndjson, .jsonl or .csv, optionally .gz) to a "
+                            "running service's POST /v1/usage, with a progress bar. Exit 1 if any event is "
+                            "rejected, 2 if a request is refused.")
+    ingest.add_argument("file")
+    ingest.add_argument("--url", default=None, help="the service (default http://HOST:PORT)")
+    ingest.add_argument("--key", default=None, help="API key (default: env COMMITMENTS_API_KEY)")
+    ingest.add_argument("--batch", type=int, default=100_000, help="events per request (at most 100,000)")
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "serve":
         cmd_serve(settings)
     elif args.command == "migrate":
         cmd_migrate(settings)
+    elif args.command == "worker":
+        cmd_worker(settings, args.concurrency)
     elif args.command == "close-due-periods":
         cmd_close_due(settings, args.as_of, args.org)
+    elif args.command == "ingest":
+        cmd_ingest(settings, args.file, args.url, args.key, args.batch)
     elif args.command == "create-org":
         cmd_create_org(settings, args.name, args.currency)
 

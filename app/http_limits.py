@@ -11,6 +11,11 @@ For every HTTP request, before any route runs:
   without one is read chunk by chunk and refused with 413 as soon as it passes the limit; a body not
   received within the body timeout is 408. Both close the connection. The body (at most the
   limit) is then handed to the app as one message.
+- **Streamed paths** (``streamed``: path → byte limit; ``POST /v1/usage``): the body is not read
+  here but handed to the app as it arrives, through a receive that raises ``BodyRefused`` (413 past
+  the path's own limit, 408 when the whole body has not arrived within the body timeout, which thus
+  includes the time the app spends between reads). The app may answer it with what it has done so
+  far; if it does not, the guard sends the refusal.
 - **Failures.** A database outage that escapes (e.g. the API-key lookup) is 503 with
   ``Retry-After``; any other exception is a 500 logged once at ERROR with the request id.
 
@@ -79,6 +84,43 @@ def incoming_request_id(scope: Scope) -> str | None:
     return value.decode("ascii")
 
 
+class BodyRefused(Exception):
+    """Raised by a streamed path's receive: the body is over its limit or late. ``response`` is the
+    refusal (413 or 408); the connection is closed after it."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _late(timeout: float) -> JSONResponse:
+    return json_error(408, "REQUEST_TIMEOUT", f"The request body was not received within {timeout:g} s.")
+
+
+def streamed_receive(receive: Receive, max_body_bytes: int, timeout: float) -> Receive:
+    """A receive for a streamed body: counts its bytes and keeps its deadline (``BodyRefused``)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    size, done = 0, False
+
+    async def limited() -> Message:
+        nonlocal size, done
+        if done:
+            return await receive()
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError:
+            raise BodyRefused(_late(timeout)) from None
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > max_body_bytes:
+                raise BodyRefused(_too_large(max_body_bytes))
+            done = not message.get("more_body", False)
+        return message
+
+    return limited
+
+
 def _refusal(scope: Scope, max_body_bytes: int) -> JSONResponse | None:
     """The answer to a request refused on its request line and headers alone, else None."""
     method = scope.get("method", "GET")
@@ -126,8 +168,7 @@ async def read_body(receive: Receive, max_body_bytes: int,
                 if not message.get("more_body", False):
                     return b"".join(chunks)
     except TimeoutError:
-        return json_error(408, "REQUEST_TIMEOUT",
-                          f"The request body was not received within {timeout:g} s.")
+        return _late(timeout)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -148,9 +189,10 @@ class TransportGuard:
     """Pure ASGI middleware: request id, request-line checks, body limits, outages and crashes."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout: float,
-                 debug: bool = False) -> None:
+                 debug: bool = False, streamed: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.streamed = dict(streamed or {})
         self.body_timeout = body_timeout
         self.debug = debug
 
@@ -180,7 +222,11 @@ class TransportGuard:
         return send_with_id
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refusal = _refusal(scope, self.max_body_bytes)
+        streamed_limit = self.streamed.get(scope.get("path", ""))
+        refusal = _refusal(scope, streamed_limit or self.max_body_bytes)
+        if refusal is None and streamed_limit is not None:
+            await self._run(scope, streamed_receive(receive, streamed_limit, self.body_timeout), send)
+            return
         if refusal is None:
             body = await read_body(receive, self.max_body_bytes, self.body_timeout)
             if body is None:
@@ -205,7 +251,11 @@ class TransportGuard:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
             cause = outage_cause(exc)
-            if cause is not None:
+            if isinstance(exc, BodyRefused):
+                log.info("refused %s %s: %s", scope.get("method"), scope.get("path"), exc.response.status_code)
+                response = exc.response
+                response.headers["Connection"] = "close"
+            elif cause is not None:
                 log.warning("database unavailable (%s): answered 503", cause)
                 response = service_unavailable()
             elif self.debug and not started:

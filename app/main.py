@@ -20,9 +20,11 @@ from tortoise import connections
 from app.api.context import Context, bearer_token, build_context
 from app.api.graphiql import GRAPHIQL_ASSETS_PATH, OfflineGraphQL, graphiql_assets_app
 from app.api.schema import schema
+from app.api.usage.bulk import BULK_USAGE_PATH, ingest_usage
 from app.db.config import close_db, init_db
-from app.db.outage import is_database_unavailable
+from app.db.outage import DatabaseUnavailable, is_database_unavailable
 from app.http_limits import TransportGuard, json_error
+from app.jobs.lifecycle import start_jobs
 from app.settings import Settings, load_settings
 
 log = logging.getLogger("app.main")
@@ -32,12 +34,27 @@ HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOW
                     413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
+class OperationOutage(DatabaseUnavailable):
+    """An operation's errors came from a database outage: TransportGuard answers 503 and logs it."""
+
+
 class CommitmentsGraphQL(OfflineGraphQL):
     """Strawberry's ASGI view with our context (API key → organization, per-request loaders)."""
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         conn: HTTPConnection = request
         return await build_context(conn, bearer_token(conn))
+
+    async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any,  # type: ignore[override]
+                                context: Context, root_value: Any, sub_response: Any) -> Any:
+        """Strawberry's execution; an operation with an error caused by a database outage (recorded
+        on the context before masking) is answered 503 as a whole, like a failed API-key lookup."""
+        result = await super().execute_operation(request=request, request_adapter=request_adapter,
+                                                 request_data=request_data, context=context,
+                                                 root_value=root_value, sub_response=sub_response)
+        if context.outage is not None:
+            raise OperationOutage("an operation failed: database unavailable") from context.outage
+        return result
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's view, with its HTTP errors as JSON GraphQL errors instead of plain text."""
@@ -108,18 +125,23 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        jobs = None
         if manage_db:
             await init_db(settings.database_url)
             await _open_pool()
+            jobs = await start_jobs(settings)  # README "Workers": in-process jobs and schedule
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.stop()
             if manage_db:
                 await close_db()
 
     graphql = CommitmentsGraphQL(schema, graphiql_api_key=graphiql_api_key)
     guard = Middleware(TransportGuard, max_body_bytes=settings.max_body_bytes,
-                       body_timeout=settings.body_timeout, debug=settings.debug)
+                       body_timeout=settings.body_timeout, debug=settings.debug,
+                       streamed={BULK_USAGE_PATH: settings.max_ingest_bytes})
     return Starlette(
         debug=settings.debug,
         middleware=[guard],
@@ -128,6 +150,7 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
             Route("/", root),
             Route("/health", health),
             Route("/graphql", graphql),
+            Route(BULK_USAGE_PATH, ingest_usage, methods=["POST"]),
             Mount(GRAPHIQL_ASSETS_PATH, graphiql_assets_app()),
         ],
         lifespan=lifespan,

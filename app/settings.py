@@ -31,6 +31,7 @@ class Settings:
     max_aliases: int
     max_query_cost: int  # README "Query cost and limits"
     request_timeout_seconds: float
+    api_key_cache_seconds: float  # README "Authentication and tenancy": a revoked key's delay
     # HTTP transport and server limits (README "Server limits"), logs, production switches
     max_body_bytes: int
     body_timeout: float
@@ -44,6 +45,13 @@ class Settings:
     log_level: str
     introspection: bool
     field_suggestions: bool
+    max_ingest_bytes: int = 64 * 1024 * 1024  # POST /v1/usage's body (README "Bulk ingest")
+    # Jobs (README "Workers"): the due-close schedule, PgQueuer's retry delay, waits, consumers
+    close_schedule: str = "0 * * * *"
+    job_retry_seconds: float = 30.0
+    close_wait_seconds: float = 300.0
+    in_process_worker: bool = True
+    worker_concurrency: int = 2
 
     @property
     def is_embedded(self) -> bool:
@@ -57,6 +65,7 @@ def _server_settings(embedded: bool) -> dict[str, Any]:
     env = os.environ.get
     return {
         "max_body_bytes": int(env("COMMITMENTS_MAX_BODY_BYTES", str(2 * 1024 * 1024))),
+        "max_ingest_bytes": int(env("COMMITMENTS_MAX_INGEST_BYTES", str(64 * 1024 * 1024))),
         "body_timeout": float(env("COMMITMENTS_BODY_TIMEOUT", "30")),
         "header_timeout": float(env("COMMITMENTS_HEADER_TIMEOUT", "10")),
         "max_header_bytes": int(env("COMMITMENTS_MAX_HEADER_BYTES", str(16 * 1024))),
@@ -68,6 +77,21 @@ def _server_settings(embedded: bool) -> dict[str, Any]:
         "log_level": env("COMMITMENTS_LOG_LEVEL", "INFO").upper(),
         "introspection": _bool(env("COMMITMENTS_INTROSPECTION"), embedded),
         "field_suggestions": _bool(env("COMMITMENTS_FIELD_SUGGESTIONS"), embedded),
+        **_job_settings(),
+    }
+
+
+def _job_settings() -> dict[str, Any]:
+    """README "Workers": the schedule (cron, UTC; ``off``), the delay after which a job whose
+    worker stopped (SIGKILL, lost machine) is retried, how long closeDuePeriods(wait: true) waits,
+    the server's own consumer on PostgreSQL, jobs at once per process."""
+    env = os.environ.get
+    return {
+        "close_schedule": env("COMMITMENTS_CLOSE_SCHEDULE", "0 * * * *"),
+        "job_retry_seconds": float(env("COMMITMENTS_JOB_RETRY_SECONDS", "30")),
+        "close_wait_seconds": float(env("COMMITMENTS_CLOSE_WAIT_SECONDS", "300")),
+        "in_process_worker": _bool(env("COMMITMENTS_IN_PROCESS_WORKER"), True),
+        "worker_concurrency": int(env("COMMITMENTS_WORKER_CONCURRENCY", "2")),
     }
 
 
@@ -87,5 +111,6 @@ def load_settings() -> Settings:
         max_aliases=int(os.environ.get("COMMITMENTS_MAX_ALIASES", "30")),
         max_query_cost=int(os.environ.get("COMMITMENTS_MAX_QUERY_COST", "50000")),
         request_timeout_seconds=float(os.environ.get("COMMITMENTS_REQUEST_TIMEOUT_SECONDS", "10")),
+        api_key_cache_seconds=float(os.environ.get("COMMITMENTS_API_KEY_CACHE_SECONDS", "30")),
         **_server_settings(database_url.startswith("sqlite")),
     )

@@ -12,25 +12,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
 
-from bench import closing, graphql_read, ingestion
+from bench import closing, graphql_read, http_read, ingest_http, ingestion, month_end
 from bench.common import DBS, POSTGRES_URL, Result, table
 
-BENCHMARKS = (("usage ingestion", ingestion), ("period close", closing), ("nested GraphQL read", graphql_read))
+BENCHMARKS = (("usage ingestion", ingestion), ("period close", closing), ("nested GraphQL read", graphql_read),
+              ("reads over HTTP", http_read), ("ingest over HTTP", ingest_http))
+# ``--scale`` (BENCH_SCALE=1 in the children): the month-end due close over 1,000 and 10,000 contracts.
+SCALE = (("month-end due close at scale", month_end),)
 
 
 async def main(dbs: list[str], quick: bool) -> list[Result]:
     results = []
     for db in dbs:
-        for title, module in BENCHMARKS:
+        for title, module in (SCALE if os.environ.get("BENCH_SCALE") else BENCHMARKS):
             print(f"[{db}] {title}", flush=True)
             start = time.perf_counter()
             result = await module.run(db, quick)
             print(f"  ({time.perf_counter() - start:.1f} s)", flush=True)
-            results.append(result)
+            results.extend(result if isinstance(result, list) else [result])  # http_read gives two
     return results
 
 
@@ -67,8 +71,12 @@ def cli() -> None:
                         help=f"sqlite or postgres (repeatable; default both; PostgreSQL at {POSTGRES_URL}, "
                              "override with BENCH_POSTGRES_URL)")
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer repetitions (smoke run)")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the month-end due close at scale (bench/month_end.py; with --quick: a smoke size)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale:
+        os.environ["BENCH_SCALE"] = "1"  # read by the children
     if args.child:
         child(args.db[0], args.quick)
         return

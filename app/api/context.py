@@ -15,12 +15,17 @@ from app.services.organizations import authenticate
 
 @dataclass
 class Context:
-    """What every resolver may use. ``org_id`` is None when the request carries no valid key."""
+    """What every resolver may use. ``org_id`` is None when the request carries no valid key.
+
+    ``outage`` is set (by app.api.error_log, which sees errors before they are masked) to the first
+    error of the operation caused by a database outage: the HTTP view then answers 503 instead of
+    the masked result (app/main.py)."""
 
     org_id: int | None
     loaders: Loaders
     request: HTTPConnection | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    outage: BaseException | None = None
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:

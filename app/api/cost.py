@@ -74,6 +74,7 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Product", "packageItems"): checks.MAX_PACKAGE_ITEMS,
     ("RecordUsagePayload", "results"): MAX_BATCH,
     ("CloseDuePeriodsPayload", "failures"): MAX_PAGE,
+    ("CloseRun", "failures"): MAX_PAGE,  # counted like the payload's
 }
 
 

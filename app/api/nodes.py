@@ -15,6 +15,7 @@ from app.api.catalog.types import Product
 from app.api.commitments.types import Commitment
 from app.api.contracts.types import Contract, Price, ServiceLine
 from app.api.invoices.types import Invoice
+from app.api.lifecycle.close_runs import CloseRun
 from app.api.ledger.types import CreditPool, LedgerEntry
 from app.api.tenancy.types import Account, Organization
 from app.db import models
@@ -52,6 +53,7 @@ NODE_TYPES: dict[str, tuple[type[Any], Callable[[Info, Any], Awaitable[Any]]]] =
     "Invoice": (models.Invoice, _plain(Invoice)),
     "CreditPool": (models.CreditPool, _plain(CreditPool)),
     "LedgerEntry": (models.LedgerEntry, _entry),
+    "CloseRun": (models.CloseRun, _plain(CloseRun)),
 }
 
 

@@ -12,6 +12,7 @@ from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.terms import Commitment, ContractTerms, DateRange, Frequency
@@ -56,9 +57,13 @@ class Period:
         return self.index + 1
 
 
+@lru_cache(maxsize=4096)
 def periods(anchor: date, frequency: Frequency, end: date) -> tuple[Period, ...]:
     """The periods of ``frequency`` from ``anchor`` tiling ``[anchor, end)``, the last cut at
-    ``end``. Raises ``INVALID_INTERVAL`` if ``end <= anchor``."""
+    ``end``. Raises ``INVALID_INTERVAL`` if ``end <= anchor``.
+
+    Memoised: the answer is immutable and a due close of thousands of contracts asks for the same
+    few calendars over and over."""
     if end <= anchor:
         raise BillingError(
             BillingErrorCode.INVALID_INTERVAL,

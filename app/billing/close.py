@@ -44,8 +44,12 @@ ZERO = Decimal(0)
 class CloseInput:
     """Everything one close needs. ``usage`` holds usage totals per class and billing period for
     this period and for the earlier periods of any window still open; ``prior_charges`` the rated
-    charges of those earlier periods; ``pools`` every pool of the contract's account as it stands
-    (balances included)."""
+    charges of those earlier periods; ``pools`` the pools of the contract and its account's
+    balances as they stand — all of them, or at least every pool valid on a day of the period and
+    every paying pool that ended before it with something left (the only pools a close reads or
+    moves: a pool valid only after the period is never drawn, expired or settled by it);
+    ``next_seq`` the creation order of the next new pool when ``pools`` are not all of them (one
+    past the highest ``seq`` of all), ``None`` to take it from ``pools``."""
 
     terms: ContractTerms
     period: Period
@@ -53,6 +57,7 @@ class CloseInput:
     one_time: tuple[OneTimeCharge, ...] = ()
     prior_charges: tuple[Charge, ...] = ()
     pools: tuple[Pool, ...] = ()
+    next_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ def close_period(inp: CloseInput) -> CloseResult:
     check_period(terms, period)
     charges = rate_period(terms, period, period_usage(inp.usage, period.span), inp.one_time)
     check_unique_charges(charges)
-    book = Book(inp.pools)
+    book = Book(inp.pools, inp.next_seq)
     fees = [
         line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)
     ]

@@ -208,13 +208,14 @@ class Book:
 
     Every entry is applied as soon as it is posted, so each step sees the balances the previous
     steps left; a pool never goes negative (``INSUFFICIENT_BALANCE``). ``seq`` is the creation
-    order the next new pool gets. The close returns ``entries`` and the pools as frozen values.
+    order the next new pool gets: one past the highest of ``pools``, or ``seq`` if given (when
+    ``pools`` are not all the pools there are).
     """
 
-    def __init__(self, pools: Iterable[Pool]) -> None:
+    def __init__(self, pools: Iterable[Pool], seq: int | None = None) -> None:
         self.pools: dict[str, Pool] = index_pools(pools)
         self.entries: list[LedgerEntry] = []
-        self.seq = next_seq(self.pools.values())
+        self.seq = next_seq(self.pools.values()) if seq is None else max(seq, next_seq(self.pools.values()))
 
     def post(self, entries: Iterable[LedgerEntry], new_pools: Iterable[Pool] = ()) -> None:
         """Add ``new_pools`` (created empty), then apply ``entries`` in order."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
@@ -74,3 +75,9 @@ def _env_config() -> dict[str, Any]:
 
 # For Tortoise's own CLI: ``tortoise -c app.db.config.TORTOISE_ORM makemigrations``.
 TORTOISE_ORM = _env_config()
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The asyncpg DSN of a Tortoise PostgreSQL URL (scheme ``postgresql``, Tortoise's options dropped)."""
+    parts = urlsplit(database_url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))

@@ -19,10 +19,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+
+from tortoise.expressions import Q
+from tortoise.functions import Max
 
 from app.billing.calendar import billing_periods, commitment_windows, period_containing
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.close import CloseInput
+from app.billing.ledger import PoolKind
 from app.billing.terms import ChargeType, ContractTerms, DateRange
 from app.db import aggregates
 from app.db.models import (
@@ -66,16 +71,19 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
     terms = await load_terms_many(org_id, contracts)
     periods = {c.id: billing_periods(terms[c.id])[row.number - 1] for c, row in targets}
     earlier = await _earlier_periods(org_id, targets, terms)
-    pools = await _pools(org_id, contracts, lock)
+    pools = await _pools(org_id, targets, lock)
     totals = await aggregates.usage_totals_many(org_id, [(c.id, r.start_date, r.end_date) for c, r in targets])
     one_time = await _one_time_rows(org_id, targets)
     codes = await _codes(org_id, {uid for _, uid in totals} | {r.product_id for rs in one_time.values() for r in rs})
     kept = await _kept(org_id, [p for rows in earlier.values() for p in rows])
-    names = await balance_names(org_id, [p for rows in pools.values() for p in rows.values()])
+    names = await balance_names(org_id, [p for rows in pools.rows.values() for p in rows.values()])
+    per_contract: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for (cid, uid), quantity in totals.items():
+        per_contract[cid].append((uid, quantity))
     out = {}
     for contract, row in targets:
         span = DateRange(row.start_date, row.end_date)
-        current = tuple(UsageTotal(codes[uid], span, q) for (cid, uid), q in totals.items() if cid == contract.id)
+        current = tuple(UsageTotal(codes[uid], span, q) for uid, q in per_contract[contract.id])
         before = earlier[contract.id]
         out[contract.id] = Gathered(
             input=CloseInput(
@@ -83,9 +91,10 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
                 usage=(*current, *(u for p in before for u in kept.usage[p.id])),
                 one_time=tuple(_one_time(r, codes) for r in one_time[contract.id]),
                 prior_charges=tuple(c for p in before for c in kept.charges[p.id]),
-                pools=tuple(core_pool(p, names) for p in pools[contract.id].values()),
+                pools=tuple(core_pool(p, names) for p in pools.rows[contract.id].values()),
+                next_seq=pools.next_seq[contract.id],
             ),
-            pool_rows=pools[contract.id], usage=current,
+            pool_rows=pools.rows[contract.id], usage=current,
         )
     return out
 
@@ -106,7 +115,8 @@ async def _earlier_periods(org_id: int, targets: Sequence[tuple[Contract, Billin
     since = {c.id: earliest_open_window_start(terms[c.id], DateRange(r.start_date, r.end_date)) for c, r in targets}
     number = {c.id: r.number for c, r in targets}
     rows = await BillingPeriod.filter(organization_id=org_id, contract_id__in=list(number),
-                                      start_date__gte=min(since.values())).order_by("contract_id", "number")
+                                      start_date__gte=min(since.values()),
+                                      start_date__lt=max(r.start_date for _, r in targets)).order_by("contract_id", "number")
     out: dict[int, list[BillingPeriod]] = {cid: [] for cid in number}
     for p in rows:
         if p.number < number[p.contract_id] and p.start_date >= since[p.contract_id]:
@@ -114,23 +124,53 @@ async def _earlier_periods(org_id: int, targets: Sequence[tuple[Contract, Billin
     return out
 
 
-async def _pools(org_id: int, contracts: list[Contract], lock: bool) -> dict[int, dict[str, CreditPool]]:
-    """Per contract: its own pools and its account's balances in its currency, by key."""
-    own = CreditPool.filter(organization_id=org_id, contract_id__in=[c.id for c in contracts]).order_by("id")
+async def _pools(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]], lock: bool) -> _Pools:
+    """Per contract: the pools its close can touch — its own and its account's balances in its
+    currency, valid on a day of its period or paying pools ended before it with something left
+    (``CloseInput.pools``) — by key, and the creation order of its next new pool.
+
+    Only those are read (and locked): a prepaid or tracking commitment has a pool per window issued
+    at activation, so a yearly commitment of monthly windows holds 12 pools of which a close moves
+    one or two. The creation order comes from all of them (one ``MAX(seq)`` per contract and per
+    account balance), so a new pool's ``seq`` is what it would be had every pool been read."""
+    contracts = [c for c, _ in targets]
+    spans = {c.id: (r.start_date, r.end_date) for c, r in targets}
+    starts, ends = min(s for s, _ in spans.values()), max(e for _, e in spans.values())
+    near = Q(valid_end__gt=starts) | Q(balance__gt=0)  # narrowed per contract below
+    ids, accounts = [c.id for c in contracts], list({c.account_id for c in contracts})
+    currencies = list({c.currency for c in contracts})
+    own = CreditPool.filter(near, organization_id=org_id, contract_id__in=ids, valid_start__lt=ends).order_by("id")
     balances = CreditPool.filter(
-        organization_id=org_id, account_id__in=list({c.account_id for c in contracts}), contract_id=None,
-        currency__in=list({c.currency for c in contracts}),
+        near, organization_id=org_id, account_id__in=accounts, contract_id=None, currency__in=currencies,
+        valid_start__lt=ends,
     ).order_by("id")  # in id order: two closes of one account lock alike
     if lock:
         own, balances = own.select_for_update(), balances.select_for_update()
     own_rows, balance_rows = await own, await balances
-    return {
-        c.id: {p.key: p for p in [
-            *(p for p in own_rows if p.contract_id == c.id),
-            *(p for p in balance_rows if p.account_id == c.account_id and p.currency == c.currency),
-        ]}
-        for c in contracts
-    }
+    own_seq = dict(await CreditPool.filter(organization_id=org_id, contract_id__in=ids).group_by("contract_id")
+                   .annotate(top=Max("seq")).values_list("contract_id", "top"))
+    balance_seq = {(a, c): top for a, c, top in await CreditPool.filter(
+        organization_id=org_id, account_id__in=accounts, contract_id=None, currency__in=currencies,
+    ).group_by("account_id", "currency").annotate(top=Max("seq")).values_list("account_id", "currency", "top")}
+    by_contract: dict[int, list[CreditPool]] = defaultdict(list)
+    by_account: dict[tuple[int, str], list[CreditPool]] = defaultdict(list)
+    for p in own_rows:
+        by_contract[p.contract_id].append(p)
+    for p in balance_rows:
+        by_account[(p.account_id, p.currency)].append(p)
+    rows, seq = {}, {}
+    for c in contracts:
+        start, end = spans[c.id]
+        rows[c.id] = {p.key: p for p in [*by_contract[c.id], *by_account[(c.account_id, c.currency)]]
+                      if p.valid_start < end and (p.valid_end > start or (PoolKind(p.kind).pays and p.balance > 0))}
+        seq[c.id] = max(own_seq.get(c.id, -1), balance_seq.get((c.account_id, c.currency), -1)) + 1
+    return _Pools(rows, seq)
+
+
+@dataclass(frozen=True)
+class _Pools:
+    rows: dict[int, dict[str, CreditPool]]  # contract id → pool key → row
+    next_seq: dict[int, int]  # contract id → creation order of its next new pool
 
 
 async def _one_time_rows(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]]) -> dict[int, list[OneTimeRow]]:

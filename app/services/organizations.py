@@ -13,9 +13,13 @@ from app.billing.terms import DrawdownOrder
 from app.db.models import ApiKey, Organization
 from app.services.checks import name_problem
 from app.services.errors import ErrorCode, InvalidInput, UserError
+from app.services.key_cache import KeyCache
+from app.settings import load_settings
 
 KEY_PREFIX = "cmt_"
 CLOSE_GRACE_DAYS = range(0, 32)  # closeGraceDays: 0 to 31 days (SPEC §12)
+KEYS = KeyCache(ttl=load_settings().api_key_cache_seconds)
+"""Valid keys this process has seen (key hash → organization id), for a short time."""
 
 
 def hash_key(raw_key: str) -> str:
@@ -59,9 +63,19 @@ async def issue_api_key(org_id: int) -> str:
 
 
 async def authenticate(raw_key: str) -> int | None:
-    """The organization id of a valid, unrevoked key, else None."""
-    key = await ApiKey.filter(key_hash=hash_key(raw_key), revoked_at__isnull=True).first()
-    return key.organization_id if key else None
+    """The organization id of a valid, unrevoked key, else None. A valid key is remembered for
+    ``COMMITMENTS_API_KEY_CACHE_SECONDS`` (``key_cache``): a revoked key keeps working that long on
+    each process that has seen it; an invalid one is looked up on every request."""
+    key_hash = hash_key(raw_key)
+    org_id = KEYS.get(key_hash)
+    if org_id is not None:
+        return org_id
+    org_id = await ApiKey.filter(key_hash=key_hash, revoked_at__isnull=True).first().values_list(
+        "organization_id", flat=True)
+    if org_id is None:
+        return None
+    KEYS.put(key_hash, org_id)
+    return org_id
 
 
 async def update_organization(org_id: int, patch: OrganizationPatch) -> Organization:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-
 from app.billing.ledger import EntryKind
 from app.billing.ledger import LedgerEntry as CoreEntry
 from app.billing.ledger import Pool, PoolKind
 from app.billing.terms import ChargeType, DateRange
 from tortoise.expressions import Subquery
 
+from app.db.bulk import insert_rows, update_column
 from app.db.models import Balance, BillingPeriod, Contract, CreditPool, LedgerEntry
 
 
@@ -45,46 +45,76 @@ async def balance_names(org_id: int, rows: Iterable[CreditPool]) -> dict[int, st
     return dict(await Balance.filter(organization_id=org_id, id__in=ids).values_list("id", "name"))
 
 
+def pool_row(
+    org_id: int, account_id: int, contract_id: int | None, currency: str, pool: Pool,
+    balance_source_id: int | None = None,
+) -> CreditPool:
+    """An unsaved row for a new core pool (balance 0: its ISSUE entries fill it)."""
+    return CreditPool(
+        organization_id=org_id, account_id=account_id, contract_id=contract_id,
+        commitment_id=int(pool.commitment_key) if pool.commitment_key else None,
+        balance_source_id=balance_source_id, key=pool.key, kind=pool.kind.value, currency=currency,
+        valid_start=pool.valid.start, valid_end=pool.valid.end, priority=pool.priority,
+        eligible_charge_types=sorted(t.value for t in pool.eligible_charge_types),
+        eligible_products=sorted(pool.eligible_products),
+        window_number=pool.window_index + 1 if pool.window_index is not None else None,
+        rolled_over=pool.rolled_over, seq=pool.seq, balance=0,
+    )
+
+
+async def insert_pools(org_id: int, rows: Sequence[CreditPool]) -> dict[str, CreditPool]:
+    """Insert unsaved pool rows, key → row with its id: two statements whatever their number.
+
+    ``bulk_create`` returns no ids on every backend, so the ids are read back by key (a pool key
+    is unique in its organization) and set on the rows given."""
+    if not rows:
+        return {}
+    await insert_rows(CreditPool, rows)
+    ids = dict(await CreditPool.filter(organization_id=org_id, key__in=[r.key for r in rows]).values_list("key", "id"))
+    for row in rows:
+        row.id, row._saved_in_db = ids[row.key], True
+    return {row.key: row for row in rows}
+
+
 async def create_pools(
     org_id: int, account_id: int, contract_id: int | None, currency: str, pools: Iterable[Pool],
     balance_source_id: int | None = None,
 ) -> dict[str, CreditPool]:
-    """Insert rows for new core pools (balance 0: their ISSUE entries fill them)."""
-    rows = {}
-    for pool in pools:
-        rows[pool.key] = await CreditPool.create(
-            organization_id=org_id, account_id=account_id, contract_id=contract_id,
-            commitment_id=int(pool.commitment_key) if pool.commitment_key else None,
-            balance_source_id=balance_source_id, key=pool.key, kind=pool.kind.value, currency=currency,
-            valid_start=pool.valid.start, valid_end=pool.valid.end, priority=pool.priority,
-            eligible_charge_types=sorted(t.value for t in pool.eligible_charge_types),
-            eligible_products=sorted(pool.eligible_products),
-            window_number=pool.window_index + 1 if pool.window_index is not None else None,
-            rolled_over=pool.rolled_over, seq=pool.seq, balance=0,
-        )
-    return rows
+    """Insert rows for new core pools of one contract or balance (``insert_pools``)."""
+    return await insert_pools(org_id, [pool_row(org_id, account_id, contract_id, currency, p, balance_source_id)
+                                       for p in pools])
 
 
 async def append_entries(
     org_id: int, rows: dict[str, CreditPool], entries: Sequence[CoreEntry], *, invoice_id: int | None = None,
     credited_entry_id: int | None = None,
-) -> list[LedgerEntry]:
+) -> None:
     """Insert ``entries`` (in order) and refresh the cached balance of every pool they touch."""
-    created = [
-        LedgerEntry(
-            organization_id=org_id, pool_id=rows[e.pool_key].id, kind=e.kind.value, amount=e.amount,
-            on_date=e.on, charge_key=e.charge_key, note=e.note[:200], invoice_id=invoice_id,
-            credited_entry_id=credited_entry_id,
-        )
-        for e in entries
-    ]
-    await LedgerEntry.bulk_create(created)
-    touched = {e.pool_key for e in entries}
-    for key in touched:
-        row = rows[key]
-        row.balance = row.balance + sum((e.amount for e in entries if e.pool_key == key), Decimal(0))
-        await row.save(update_fields=["balance"])
-    return created
+    await append_entries_many(org_id, [(rows, entries, invoice_id)], credited_entry_id=credited_entry_id)
+
+
+async def append_entries_many(
+    org_id: int, batches: Sequence[tuple[dict[str, CreditPool], Sequence[CoreEntry], int | None]], *,
+    credited_entry_id: int | None = None,
+) -> None:
+    """Insert the entries of every ``(pool rows by key, entries, invoice id)`` batch, in order, and
+    rewrite the cached balance of every pool they touch: one INSERT and one UPDATE in all.
+
+    A pool in several batches (an account's balance drawn by two of its contracts) is one row
+    object: each batch adds its entries to the balance the batch before left."""
+    created, touched = [], {}
+    for rows, entries, invoice_id in batches:
+        created.extend(
+            dict(organization_id=org_id, pool_id=rows[e.pool_key].id, kind=e.kind.value, amount=e.amount,
+                 on_date=e.on, charge_key=e.charge_key, note=e.note[:200], invoice_id=invoice_id,
+                 credited_entry_id=credited_entry_id)
+            for e in entries)
+        for key in dict.fromkeys(e.pool_key for e in entries):
+            row = rows[key]
+            row.balance = row.balance + sum((e.amount for e in entries if e.pool_key == key), Decimal(0))
+            touched[id(row)] = row
+    await insert_rows(LedgerEntry, created)
+    await update_column(CreditPool, "balance", {row.id: row.balance for row in touched.values()}, "numeric")
 
 
 async def is_settled(pool: CreditPool) -> bool:

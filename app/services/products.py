@@ -16,6 +16,7 @@ from app.db.models import (
     Price,
     Product,
     ServiceLine,
+    UsageEvent,
 )
 from app.db.models.balances import BalanceProduct
 from app.services.checks import (
@@ -154,6 +155,7 @@ async def delete_product(org_id: int, product_id: int) -> None:
         or await Commitment.filter(package_id=pid).exists()
         or await CommitmentProduct.filter(product_id=pid).exists()
         or await BalanceProduct.filter(product_id=pid).exists()
+        or await UsageEvent.filter(organization_id=org_id, usage_class_id=pid).exists()  # no FK: 0007
     )
     if used:
         raise fail(ErrorCode.IN_USE, f"product {product.code} is used by contracts or balances", "id")

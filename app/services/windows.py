@@ -5,7 +5,7 @@ still open is measured live by the billing core (``measures.measure``) from what
 
 - closed periods: the usage totals (``PeriodUsage``) and rated charges (``RatedCharge``) their
   closes kept;
-- open periods: exact usage totals from the database (``aggregates.usage_totals_by_period``) and
+- open periods: exact usage totals from the database (``aggregates.usage_totals_by_contract_period``) and
   the charges the billing core rates from them (``rating.rate_period``) with the one-time charges
   posted so far. An open period counts as if it were closed now, so its recurring and standing
   charges count in full even before the period ends: the live figure is "if the window closed
@@ -13,9 +13,9 @@ still open is measured live by the billing core (``measures.measure``) from what
 
 ``consumed`` and ``remaining`` come from the window's own pool (PREPAID: what charges drew;
 TRACKING: what eligible spend was tracked), net of credit-backs; a window without a pool has
-neither. The number of queries does not depend on the number of windows or commitments: one batch
-of each table for all the contracts asked about (their terms included), plus one usage aggregate per
-contract.
+neither. The number of queries does not depend on the number of windows, commitments or contracts:
+one batch of each table for all the contracts asked about (their terms included), and one usage
+aggregate over the open periods of all of them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from app.billing.ledger import EntryKind, PoolKind
 from app.billing.money import as_quantity
 from app.billing.measures import measure
 from app.billing.rating import rate_period
-from app.billing.terms import ChargeType, Commitment as CoreCommitment, ContractTerms, DateRange
+from app.billing.terms import ChargeType, CommitmentType, Commitment as CoreCommitment, ContractTerms, DateRange
 from app.db import aggregates, repo
 from app.db.models import (
     BillingPeriod,
@@ -75,7 +75,7 @@ class _Facts:
     """What the batch loaded, for every contract asked about."""
 
     windows: dict[int, list[CommitmentWindow]]
-    periods: dict[int, list[BillingPeriod]]
+    periods: dict[int, list[BillingPeriod]]  # contract id → its periods inside an open window
     pools: dict[tuple[int, int], CreditPool]
     used: dict[int, Decimal]
     kept_usage: dict[int, list[PeriodUsage]]
@@ -98,21 +98,36 @@ async def window_states(org_id: int, commitment_ids: Sequence[int]) -> dict[int,
     for row in live:
         by_contract[row.contract_id].append(row)
     terms = await load_terms_many(org_id, [contracts[cid] for cid in by_contract])
+    periods = facts.periods
+    recorded = await _live_usage(org_id, periods, facts)
     for contract_id, rows in by_contract.items():
-        out.update(await _contract_states(org_id, contracts[contract_id], terms[contract_id], rows, facts))
+        # Only a SPEND commitment measures charges: without one, the open periods are not rated.
+        rates = any(r.type == CommitmentType.SPEND.value for r in rows)
+        usage, charges = _known(contracts[contract_id], terms[contract_id], periods[contract_id], recorded, facts,
+                                rates)
+        out.update(_contract_states(terms[contract_id], rows, usage, charges, facts))
     return out
 
 
 async def _load(org_id: int, commitments: list[Commitment]) -> _Facts:
-    """One query per table for every contract and commitment of the batch."""
+    """One query per table for every contract and commitment of the batch. Only the billing periods
+    inside an open window are kept, and only theirs are read back from what closes kept (a settled
+    window shows its stored figures: the periods of a long-running contract's past windows are not
+    read again on every request)."""
     commitment_ids = [c.id for c in commitments]
     contract_ids = list({c.contract_id for c in commitments})
-    windows = await CommitmentWindow.filter(organization_id=org_id, commitment_id__in=commitment_ids).order_by("number")
-    periods = await BillingPeriod.filter(organization_id=org_id, contract_id__in=contract_ids).order_by("number")
+    windows = _group(await CommitmentWindow.filter(organization_id=org_id, commitment_id__in=commitment_ids)
+                     .order_by("number"), "commitment_id")
+    all_periods = _group(await BillingPeriod.filter(organization_id=org_id, contract_id__in=contract_ids)
+                         .order_by("number"), "contract_id")
+    by_contract: dict[int, list[Commitment]] = defaultdict(list)
+    for row in commitments:
+        by_contract[row.contract_id].append(row)
+    periods = {cid: _periods_of_open_windows(windows, all_periods[cid], rows) for cid, rows in by_contract.items()}
     pools = await CreditPool.filter(organization_id=org_id, commitment_id__in=commitment_ids, kind__in=WINDOW_POOLS)
     used_rows = await LedgerEntry.filter(organization_id=org_id, pool_id__in=[p.id for p in pools],
                                          kind__in=USED).values_list("pool_id", "amount")
-    closed = [p.id for p in periods if p.status == "CLOSED"]
+    closed = [p.id for rows in periods.values() for p in rows if p.status == "CLOSED"]
     kept_usage = await PeriodUsage.filter(organization_id=org_id, billing_period_id__in=closed)
     kept_charges = await RatedCharge.filter(organization_id=org_id, billing_period_id__in=closed).order_by("seq")
     one_time = await OneTimeRow.filter(organization_id=org_id, contract_id__in=contract_ids).order_by("id")
@@ -120,7 +135,7 @@ async def _load(org_id: int, commitments: list[Commitment]) -> _Facts:
     for pool_id, amount in used_rows:
         used[pool_id] -= amount
     return _Facts(
-        windows=_group(windows, "commitment_id"), periods=_group(periods, "contract_id"),
+        windows=windows, periods=periods,
         pools={(p.commitment_id, p.window_number): p for p in pools}, used=used,
         kept_usage=_group(kept_usage, "billing_period_id"), kept_charges=_group(kept_charges, "billing_period_id"),
         one_time=_group(one_time, "contract_id"),
@@ -135,13 +150,30 @@ def _group(rows: Iterable, attr: str) -> dict[int, list]:  # type: ignore[type-a
     return out
 
 
-async def _contract_states(org_id: int, contract: Contract, terms: ContractTerms, rows: list[Commitment],
-                           facts: _Facts) -> dict[int, list[WindowState]]:
+def _periods_of_open_windows(windows: dict[int, list[CommitmentWindow]], periods: list[BillingPeriod],
+                             rows: list[Commitment]) -> list[BillingPeriod]:
+    """The ``periods`` (of one contract) inside one of the open (not settled) windows of ``rows``
+    (its commitments)."""
+    spans = [DateRange(w.start_date, w.end_date) for row in rows for w in windows[row.id] if not w.settled]
+    return [p for p in periods if any(s.start <= p.start_date and p.end_date <= s.end for s in spans)]
+
+
+async def _live_usage(org_id: int, periods: dict[int, list[BillingPeriod]],
+                      facts: _Facts) -> dict[tuple[int, date], dict[str, Decimal]]:
+    """(contract id, period start) → usage class code → exact total, for every open period of every
+    contract: one statement for all of them."""
+    totals = await aggregates.usage_totals_by_contract_period(
+        org_id, [(cid, p.start_date, p.end_date) for cid, rows in periods.items() for p in rows if p.status != "CLOSED"])
+    live: dict[tuple[int, date], dict[str, Decimal]] = defaultdict(dict)
+    for (contract_id, usage_class_id, start), total in totals.items():
+        live[(contract_id, start)][facts.codes[usage_class_id]] = total
+    return live
+
+
+def _contract_states(terms: ContractTerms, rows: list[Commitment], usage: list[UsageTotal], charges: list[Charge],
+                     facts: _Facts) -> dict[int, list[WindowState]]:
     """The windows of ``rows`` (commitments of one contract), measured live where still open."""
     core = {c.key: c for c in terms.commitments}
-    open_spans = [DateRange(w.start_date, w.end_date)
-                  for row in rows for w in facts.windows[row.id] if not w.settled]
-    usage, charges = await _known(org_id, contract, terms, open_spans, facts)
     out = {}
     for row in rows:
         commitment = core[str(row.id)]
@@ -151,25 +183,24 @@ async def _contract_states(org_id: int, contract: Contract, terms: ContractTerms
     return out
 
 
-async def _known(org_id: int, contract: Contract, terms: ContractTerms, spans: list[DateRange],
-                 facts: _Facts) -> tuple[list[UsageTotal], list[Charge]]:
-    """Usage totals and charges of every billing period inside one of ``spans`` (open windows)."""
+def _known(contract: Contract, terms: ContractTerms, rows: list[BillingPeriod],
+           live: dict[tuple[int, date], dict[str, Decimal]], facts: _Facts,
+           rates: bool) -> tuple[list[UsageTotal], list[Charge]]:
+    """Usage totals and (if ``rates``) charges of the contract's periods ``rows`` (those inside an
+    open window)."""
     shapes = billing_periods(terms)
-    rows = [p for p in facts.periods[contract.id]
-            if any(s.start <= p.start_date and p.end_date <= s.end for s in spans)]
-    opened = [p for p in rows if p.status != "CLOSED"]
-    live = await aggregates.usage_totals_by_period(org_id, contract.id, [(p.start_date, p.end_date) for p in opened])
     usage: list[UsageTotal] = []
     charges: list[Charge] = []
     for p in rows:
         span = DateRange(p.start_date, p.end_date)
         if p.status == "CLOSED":
             usage += [UsageTotal(u.usage_class, span, u.quantity) for u in facts.kept_usage[p.id]]
-            charges += [_kept_charge(r) for r in facts.kept_charges[p.id]]
+            charges += [_kept_charge(r) for r in facts.kept_charges[p.id]] if rates else []
             continue
-        quantities = {facts.codes[cid]: q for (cid, start), q in live.items() if start == p.start_date}
+        quantities = live.get((contract.id, p.start_date), {})
         usage += [UsageTotal(code, span, q) for code, q in quantities.items()]
-        charges += rate_period(terms, shapes[p.number - 1], quantities, _one_time(facts, contract.id))
+        if rates:
+            charges += rate_period(terms, shapes[p.number - 1], quantities, _one_time(facts, contract.id))
     return usage, charges
 
 

@@ -33,6 +33,10 @@ async def main(url):
     org, key = await create_organization("Migrated", "GBP")
     assert await authenticate(key) == org.id
     await create_product(org.id, ProductSpec("p", "P", ProductKind.USAGE_CLASS, "MB"))
+    if url.startswith("postgres"):  # 0007: the ingest's table checks its references itself
+        _, rows = await Tortoise.get_connection("default").execute_query(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'usage_event'::regclass AND contype = 'f'")
+        assert not rows, rows
     await close_db()
     print("ok")
 
@@ -84,3 +88,29 @@ def test_models_and_migrations_agree() -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "No changes detected" in out, f"models changed without a migration: {out}"
+
+
+def test_three_migrations_at_once_on_a_fresh_postgres_database() -> None:
+    """Under the advisory lock they run one after the other; without it two of three crashed."""
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+    name = f"test_migrate3_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}")
+        runs = [subprocess.Popen([sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        outputs = [run.communicate(timeout=180) for run in runs]
+        for run, (out, err) in zip(runs, outputs, strict=True):
+            assert run.returncode == 0, err[-3000:]
+            assert "migrated" in out
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

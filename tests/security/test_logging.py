@@ -131,6 +131,31 @@ async def test_an_outage_during_authentication_is_a_503_with_retry_after(
     assert warnings[0].exc_info is None
 
 
+async def test_an_outage_inside_a_resolver_is_a_503_with_retry_after(
+        db: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is known without a query (the key cache), so the outage first shows in a resolver:
+    the whole operation is still a 503, not a 200 with a masked "Unexpected error."."""
+    from app.api.tenancy import types
+
+    def unavailable(row: Any) -> Any:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    _, key = await create_organization("Outage in a resolver", "GBP")
+    monkeypatch.setattr(types.Organization, "from_row", unavailable)
+    caplog.set_level(logging.DEBUG)
+    async with client() as http:
+        response = await http.post("/graphql", json={"query": "{ organization { name } }"},
+                                   headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelno for r in warnings] == [logging.WARNING]
+    assert warnings[0].exc_info is None
+
+
 async def test_an_unexpected_exception_outside_graphql_is_a_json_500_logged_once(
         db: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     async def broken(_: str) -> int:

@@ -10,7 +10,7 @@ import pytest
 from tortoise import connections
 
 from app.db.models import BillingPeriod, Invoice, InvoiceLine, LedgerEntry, RatedCharge
-from app.services import activation, closing
+from app.services import activation, close_writes, closing
 from app.services.errors import InvalidInput
 from tests.services.test_closing import setup, use
 
@@ -33,9 +33,11 @@ async def test_a_close_killed_part_way_leaves_nothing(db: str, postgres_only: No
     await activation.activate_contract(org, contract)
     await use(org, contract, usage, date(2026, 1, 5), "7")
     entries_before = await LedgerEntry.all().count()
-    real_bulk_create = InvoiceLine.bulk_create
+    real_insert = close_writes.insert_rows
 
-    async def killed(*args: object, **kwargs: object) -> None:
+    async def killed(model: object, rows: object) -> None:
+        if model is not InvoiceLine:
+            return await real_insert(model, rows)  # type: ignore[arg-type]
         # The invoice row is written; now the server drops this connection mid-transaction.
         database = connections.get("default").database  # type: ignore[attr-defined]
         admin = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database=database)
@@ -46,12 +48,12 @@ async def test_a_close_killed_part_way_leaves_nothing(db: str, postgres_only: No
             )
         finally:
             await admin.close()
-        await real_bulk_create(*args, **kwargs)  # type: ignore[arg-type]
+        await real_insert(model, rows)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(InvoiceLine, "bulk_create", killed)
+    monkeypatch.setattr(close_writes, "insert_rows", killed)
     with pytest.raises(Exception):  # noqa: B017 - the driver's error for a dead connection
         await closing.close_period(org, contract, date(2026, 1, 1))
-    monkeypatch.setattr(InvoiceLine, "bulk_create", real_bulk_create)
+    monkeypatch.setattr(close_writes, "insert_rows", real_insert)
     assert await Invoice.all().count() == 0
     assert await LedgerEntry.all().count() == entries_before
     assert await BillingPeriod.filter(status="CLOSED").count() == 0

@@ -58,7 +58,7 @@ from app.services.activation import activate_contract
 from app.services.contracts import create_contract
 from app.services.organizations import create_organization
 from app.services.specs import CommitmentSpec, ContractSpec, PriceSpec, ServiceLineSpec
-from app.services.usage import OneTimeChargeSpec, post_charge
+from app.services.one_time_charges import OneTimeChargeSpec, post_charge
 
 TERM = (date(2026, 1, 1), date(2026, 2, 15))
 YEAR = (date(2026, 1, 1), date(2027, 1, 1))

@@ -14,11 +14,12 @@ from tortoise.transactions import in_transaction
 from app.billing.terms import CommitmentType, Frequency, PricingModel, ProductKind, RampStep
 from app.db import aggregates
 from app.db.models import BillingPeriod, Contract, OneTimeCharge, UsageEvent
-from app.services import accounts, products, usage
+from app.services import accounts, one_time_charges, products, usage, usage_store
 from app.services.contracts import create_contract
 from app.services.errors import ErrorCode, InvalidInput
 from app.services.specs import CommitmentSpec, ContractSpec, PriceSpec
-from app.services.usage import EventStatus, OneTimeChargeSpec, UsageEventSpec
+from app.services.one_time_charges import OneTimeChargeSpec
+from app.services.usage_rules import EventStatus, UsageEventSpec
 from tests.api.helpers import count_queries, new_org
 
 YEAR = (date(2026, 1, 1), date(2027, 1, 1))
@@ -315,20 +316,20 @@ def charge(w: World, **over: Any) -> OneTimeChargeSpec:
 
 
 async def test_post_charge_and_replay(world: World) -> None:
-    row, created = await usage.post_charge(world.org, charge(world))
+    row, created = await one_time_charges.post_charge(world.org, charge(world))
     assert created and row.amount == D("49.99") and row.product_id == world.sim
-    again, created_again = await usage.post_charge(world.org, charge(world))
+    again, created_again = await one_time_charges.post_charge(world.org, charge(world))
     assert (again.id, created_again) == (row.id, False)
     with pytest.raises(InvalidInput) as caught:
-        await usage.post_charge(world.org, charge(world, amount=D("50")))
+        await one_time_charges.post_charge(world.org, charge(world, amount=D("50")))
     assert [(e.code, e.field) for e in caught.value.errors] == [(ErrorCode.DUPLICATE, "input.idempotencyKey")]
     assert await OneTimeCharge.filter(organization_id=world.org).count() == 1
 
 
 async def test_a_charge_replayed_after_its_period_closed_returns_the_stored_one(world: World) -> None:
-    row, _ = await usage.post_charge(world.org, charge(world, service_date=date(2026, 1, 10)))
+    row, _ = await one_time_charges.post_charge(world.org, charge(world, service_date=date(2026, 1, 10)))
     await close_january(world)
-    again, created = await usage.post_charge(world.org, charge(world, service_date=date(2026, 1, 10)))
+    again, created = await one_time_charges.post_charge(world.org, charge(world, service_date=date(2026, 1, 10)))
     assert (again.id, created) == (row.id, False)
 
 
@@ -357,14 +358,14 @@ CHARGE_CASES: list[tuple[str, Any, ErrorCode, str]] = [
 async def test_charge_refused(world: World, name: str, over: Any, code: ErrorCode, field: str) -> None:
     await close_january(world)
     with pytest.raises(InvalidInput) as caught:
-        await usage.post_charge(world.org, charge(world, **over(world)))
+        await one_time_charges.post_charge(world.org, charge(world, **over(world)))
     assert [(e.code, e.field) for e in caught.value.errors] == [(code, field)]
     assert await OneTimeCharge.filter(organization_id=world.org).count() == 0
 
 
 async def test_a_charge_may_be_for_any_product_kind(world: World) -> None:
     for i, product in enumerate((world.sim, world.calls)):
-        _, created = await usage.post_charge(world.org, charge(world, product_id=product, idempotency_key=f"c{i}",
+        _, created = await one_time_charges.post_charge(world.org, charge(world, product_id=product, idempotency_key=f"c{i}",
                                                                amount=D(0) if i else D(10)))
         assert created
 
@@ -374,7 +375,7 @@ async def test_a_charge_may_be_for_any_product_kind(world: World) -> None:
 async def test_concurrent_batches_with_overlapping_keys_store_each_key_once(postgres_only: None, world: World,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     in_flight, peak = 0, 0
-    lock_contracts = usage._lock_contracts
+    lock_contracts = usage_store.lock_contracts
 
     async def counted(*args: Any) -> Any:
         nonlocal in_flight, peak
@@ -387,7 +388,7 @@ async def test_concurrent_batches_with_overlapping_keys_store_each_key_once(post
         finally:
             in_flight -= 1
 
-    monkeypatch.setattr(usage, "_lock_contracts", counted)
+    monkeypatch.setattr(usage_store, "lock_contracts", counted)
     # Batch b holds keys b*10 .. b*10+29: every key is in up to three batches, in different orders.
     batches = [[ev(world, f"key{k:04}") for k in (range(b * 10, b * 10 + 30) if b % 2 else
                                                   reversed(range(b * 10, b * 10 + 30)))] for b in range(20)]
@@ -425,3 +426,14 @@ async def test_a_batch_waits_for_a_concurrent_close_and_then_refuses_its_period(
     late, feb = await recording
     assert (late.status, late.code) == (REJECTED, ErrorCode.PERIOD_CLOSED)
     assert feb.status is ACCEPTED
+
+
+async def test_a_product_with_usage_cannot_be_deleted(world: World) -> None:
+    """usage_event has no foreign keys on PostgreSQL (migration 0007): the service keeps the reference."""
+    await UsageEvent.create(organization_id=world.org, contract_id=world.c1, usage_class_id=world.sms,
+                            quantity=D(1), occurred_at=datetime(2026, 2, 1, tzinfo=UTC), day=date(2026, 2, 1),
+                            idempotency_key="direct")
+    with pytest.raises(InvalidInput) as raised:
+        await products.delete_product(world.org, world.sms)
+    assert raised.value.errors[0].code is ErrorCode.IN_USE
+    assert await UsageEvent.filter(organization_id=world.org, usage_class_id=world.sms).count() == 1

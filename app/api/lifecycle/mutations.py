@@ -15,9 +15,11 @@ from app.api.balances.types import Balance
 from app.api.context import org_of
 from app.api.contracts.types import Contract
 from app.api.errors import UserErrorType
+from app.api.lifecycle.close_runs import CloseFailure, CloseRun
 from app.api.mutation_guard import IdempotencyKey, guard
 from app.db import models
-from app.services import activation, balances, closing, credit_back
+from app.services import activation, balances, close_runs, closing, credit_back
+from app.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from app.api.invoices.types import Invoice
@@ -39,14 +41,6 @@ class ClosePeriodPayload:
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was closed.")
 
 
-@strawberry.type(description="A contract whose due period could not be closed.")
-class CloseFailure:
-    contract_id: strawberry.ID = strawberry.field(description="Global id of the contract.")
-    period_start: date = strawberry.field(description="Start of the period that failed.")
-    code: str = strawberry.field(description="The error code (see ErrorCode).")
-    message: str = strawberry.field(description="Why it failed.")
-
-
 @strawberry.type(description="Result of closeDuePeriods.")
 class CloseDuePeriodsPayload:
     closed: int = strawberry.field(description="How many periods this call closed (a period closed meanwhile by "
@@ -57,6 +51,9 @@ class CloseDuePeriodsPayload:
                                    "if none was given or it was later. A period [start, end) was due if "
                                    "end + closeGraceDays <= asOf.")
     failures: list[CloseFailure] = strawberry.field(description="Contracts that failed (their later periods stay open).")
+    run: CloseRun | None = strawberry.field(description="The run of chunk jobs (README \"Workers\"); closed, "
+                                            "alreadyClosed and failures are its figures so far. Null for a call with "
+                                            "an idempotencyKey, which closes in the call itself as one unit.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was attempted.")
 
 
@@ -78,13 +75,30 @@ def _invoice(row: object) -> ClosePeriodPayload:
     return ClosePeriodPayload(invoice=Invoice.from_row(row), user_errors=[])  # type: ignore[arg-type]
 
 
-def _due_report(report: closing.DueCloseReport) -> CloseDuePeriodsPayload:
+def _due_report(result: closing.DueCloseReport | models.CloseRun) -> CloseDuePeriodsPayload:
+    """The payload of a keyed call's report, or of a run's figures (with the run)."""
+    if isinstance(result, models.CloseRun):
+        run = CloseRun.from_row(result)
+        return CloseDuePeriodsPayload(closed=run.closed, already_closed=run.already_closed, as_of=run.as_of,
+                                      failures=run.failures, run=run, user_errors=[])
     return CloseDuePeriodsPayload(
-        closed=report.closed, already_closed=report.already_closed, as_of=report.as_of, user_errors=[],
-        failures=[CloseFailure(contract_id=strawberry.ID(ids.encode("Contract", f.contract_id)),
-                               period_start=f.period_start, code=f.code, message=f.message)
-                  for f in report.failures],
+        closed=result.closed, already_closed=result.already_closed, as_of=result.as_of, user_errors=[], run=None,
+        failures=[CloseFailure.from_parts(f.contract_id, f.period_start, f.code, f.message) for f in result.failures],
     )
+
+
+async def _run_due_closes(org_id: int, as_of: date | None, wait: bool) -> models.CloseRun:
+    run = await close_runs.start_run(org_id, as_of)
+    if not wait or run.status == "DONE":
+        return run
+    return await close_runs.wait_for_run(org_id, run.id, wait_seconds(load_settings()))
+
+
+def wait_seconds(settings: Settings) -> float:
+    """How long closeDuePeriods(wait: true) waits: COMMITMENTS_CLOSE_WAIT_SECONDS, and never past
+    four fifths of the request timeout, so that it answers with the run RUNNING, not TIMEOUT."""
+    timeout = settings.request_timeout_seconds
+    return min(settings.close_wait_seconds, 0.8 * timeout) if timeout > 0 else settings.close_wait_seconds
 
 
 async def _entry(row: models.LedgerEntry) -> CreditBackPayload:
@@ -130,19 +144,25 @@ class LifecycleMutations:
     @strawberry.mutation(description="Close, in order, every period of every active contract that is due by asOf: "
                          "a period [start, end) is due when end + closeGraceDays <= asOf. An asOf after today "
                          "counts as today (UTC). One transaction per period; one contract's failure does not stop "
-                         "the others.")
+                         "the others. The closes run as jobs, one per chunk of contracts (README \"Workers\"): with "
+                         "wait (default) the answer comes when the run is DONE, or when the server's wait runs out "
+                         "(then run.status is still RUNNING; poll closeRun); with wait: false at once.")
     async def close_due_periods(
         self, info: Info,
         as_of: Annotated[date | None, strawberry.argument(
             description="Close the periods due by this day (default today; a later day counts as today).")] = None,
+        wait: Annotated[bool, strawberry.argument(
+            description="Answer when the run is done (bounded by the server's wait), or at once if false.")] = True,
         idempotency_key: IdempotencyKey = None,
     ) -> CloseDuePeriodsPayload:
         org_id = org_of(info)
         return await guard(
             info,
             lambda errors: CloseDuePeriodsPayload(closed=0, already_closed=0, as_of=closing.effective_as_of(as_of),
-                                                  failures=[], user_errors=errors),
-            lambda: closing.close_due_periods(org_id, as_of),
+                                                  failures=[], run=None, user_errors=errors),
+            # A keyed call is one unit (one transaction with its key's record): it closes in the call.
+            (lambda: closing.close_due_periods(org_id, as_of)) if idempotency_key is not None
+            else (lambda: _run_due_closes(org_id, as_of, wait)),
             _due_report,
             key=idempotency_key,
             atomic=False,  # one transaction per period, unless a key makes the call one unit

@@ -20,9 +20,9 @@ from app.api.usage.types import (
     UsageEventResult,
 )
 from app.db import models
-from app.services import usage
+from app.services import one_time_charges, usage
 from app.services.errors import ErrorCode, InvalidInput, UserError
-from app.services.usage import EventStatus, UsageEventSpec
+from app.services.usage_rules import EventStatus, UsageEventSpec
 
 Events = Annotated[list[UsageEventInput], strawberry.argument(**limited(
     "The batch. Each event is accepted, a duplicate or rejected on its own.", max_items=usage.MAX_BATCH))]
@@ -90,6 +90,6 @@ class ChargeMutations:
         return await guard(
             info,
             lambda errors: PostChargePayload(charge=None, created=False, user_errors=errors),
-            lambda: usage.post_charge(org_id, input.to_spec()),
+            lambda: one_time_charges.post_charge(org_id, input.to_spec()),
             ok,
         )

@@ -13,6 +13,7 @@ from app.db.models.commitments import (
 from app.db.models.contracts import Contract, Price, PriceTier, ServiceLine
 from app.db.models.idempotency import IdempotencyRecord
 from app.db.models.invoices import Invoice, InvoiceLine, PeriodUsage, RatedCharge
+from app.db.models.jobs import CloseRun, CloseRunChunk
 from app.db.models.ledger import CreditPool, LedgerEntry
 from app.db.models.lifecycle import BillingPeriod, CommitmentWindow
 from app.db.models.usage import OneTimeCharge, UsageEvent
@@ -20,6 +21,8 @@ from app.db.models.tenancy import Account, ApiKey, Organization
 
 __all__ = [
     "BillingPeriod",
+    "CloseRun",
+    "CloseRunChunk",
     "CommitmentWindow",
     "IdempotencyRecord",
     "CreditPool",

@@ -1,0 +1,26 @@
+"""PgQueuer, the job engine on PostgreSQL: its tables (created by our migrations) and connections.
+
+PgQueuer was chosen over Procrastinate because it runs on asyncpg, the driver the service already
+uses (Procrastinate needs psycopg 3). Its tables live beside ours; migration 0006 creates them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgqueuer import AsyncpgDriver, Queries
+
+
+async def install_job_engine(client: Any) -> bool:
+    """Create PgQueuer's tables through a Tortoise client, if they are not there (idempotent).
+
+    Only on PostgreSQL: on SQLite there is no PgQueuer (jobs run in the server's process) and this
+    returns False.
+    """
+    if client.capabilities.dialect != "postgres":
+        return False
+    async with client.acquire_connection() as con:
+        queries = Queries(AsyncpgDriver(con))
+        if not await queries.schema_is_installed():
+            await queries.install()
+    return True
