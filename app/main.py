@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from cross_web import HTTPException as ViewHTTPException
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -69,15 +71,26 @@ class CommitmentsGraphQL(OfflineGraphQL):
             response = json_error(exc.status_code, code, exc.reason)
         await response(scope, receive, send)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: several times faster than ``json`` on a 1,000-event ``recordUsage`` body."""
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str | bytes:
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # e.g. an integer over 64 bits: the standard library writes anything JSON can
+            return json.dumps(data, separators=(",", ":"))
+
     def parse_json(self, data: str | bytes) -> Any:
         """A JSON object (the body, or GET's variables), or a 400 that says what is wrong."""
         try:
             value = self.decode_json(data)
-        except UnicodeDecodeError as exc:
-            raise ViewHTTPException(400, "The request body is not valid UTF-8.") from exc
-        except RecursionError as exc:  # json.loads on a JSON nested thousands deep
-            raise ViewHTTPException(400, "The JSON is nested too deeply.") from exc
-        except ValueError as exc:
+        except ValueError as exc:  # orjson.JSONDecodeError says which
+            reason = str(exc)
+            if "UTF-8" in reason:
+                raise ViewHTTPException(400, "The request body is not valid UTF-8.") from exc
+            if "depth" in reason or "recursion" in reason:
+                raise ViewHTTPException(400, "The JSON is nested too deeply.") from exc
             raise ViewHTTPException(400, "Unable to parse request body as JSON.") from exc
         if not isinstance(value, dict):
             raise ViewHTTPException(400, "Expected a JSON object such as {\"query\": \"{ ... }\", "

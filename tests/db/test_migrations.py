@@ -55,17 +55,19 @@ def test_migrations_apply_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     _run(f"sqlite://{tmp_path / 'fresh.sqlite3'}")
 
 
+async def admin(sql: str) -> None:
+    """Run ``sql`` on the server's ``postgres`` database (creating and dropping test databases)."""
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 def test_migrations_apply_on_a_fresh_postgres_database() -> None:
     if not is_postgres():
         pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
     name = f"test_migrate_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
@@ -95,13 +97,6 @@ def test_three_migrations_at_once_on_a_fresh_postgres_database() -> None:
     if not is_postgres():
         pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
     name = f"test_migrate3_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:

@@ -64,6 +64,7 @@ BAD_BODIES = {
     "variables nested 100,000 deep": b'{"query": "{ __typename }", "variables": {"x": '
                                      + b"[" * 100_000 + b"]" * 100_000 + b"}}",
     "not JSON": b"{query: organization}",
+    "not UTF-8": b'{"query": "{ __typename \xff }"}',
     "an empty body": b"",
     "no query": b'{"variables": {}}',
     "a query that is not a string": b'{"query": 12}',
