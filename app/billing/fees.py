@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 from app.billing.calendar import Period, billing_periods, commitment_windows
 from app.billing.errors import BillingError, BillingErrorCode
@@ -22,11 +23,15 @@ from app.billing.money import exact, round_down_money, round_money
 from app.billing.ramps import committed_amount
 from app.billing.terms import (
     Commitment,
+    CommitmentType,
     ContractTerms,
+    DateRange,
     FeeBilling,
     FeeSchedule,
+    Frequency,
     LineType,
     PaymentTiming,
+    RampStep,
 )
 
 ZERO = Decimal(0)
@@ -39,10 +44,25 @@ def is_prepaid(commitment: Commitment) -> bool:
 
 
 def window_pool_amounts(commitment: Commitment, currency: str) -> tuple[Decimal, ...]:
-    """The committed amount of every window, rounded to the minor unit (the pools' contents)."""
+    """The committed amount of every window, rounded to the minor unit (the pools' contents).
+
+    Computed once per shape and kept (``_pool_amounts``, bounded): the amounts depend only on the
+    type, term, frequency, ramp and proration, which many contracts share, and recomputing every
+    window with Fractions on every close (for the fee schedule) was a cost of every close.
+    """
+    return _pool_amounts(
+        commitment.type, commitment.term, commitment.frequency, commitment.ramp, commitment.prorate, currency
+    )
+
+
+@lru_cache(maxsize=4096)
+def _pool_amounts(
+    kind: CommitmentType, term: DateRange, frequency: Frequency, ramp: tuple[RampStep, ...],
+    prorate: bool, currency: str,
+) -> tuple[Decimal, ...]:
+    shape = Commitment(key="", type=kind, term=term, frequency=frequency, ramp=ramp, prorate=prorate)
     return tuple(
-        round_money(committed_amount(commitment, window), currency)
-        for window in commitment_windows(commitment)
+        round_money(committed_amount(shape, window), currency) for window in commitment_windows(shape)
     )
 
 

@@ -58,7 +58,7 @@ class PoolKind(str, Enum):
     @property
     def is_commitment_credit(self) -> bool:
         """Prepaid pools and rollover credits form the drawdown's commitment group."""
-        return self in (PoolKind.PREPAID, PoolKind.ROLLOVER)
+        return self is PoolKind.PREPAID or self is PoolKind.ROLLOVER
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,19 @@ def round_half_up(amount: Exact, places: int) -> Decimal:
     A ``Fraction`` is rounded from its numerator and denominator, so a quotient such as
     23.38 ÷ 28 = 0.835 rounds to 0.84 and never to 0.83 through a cut intermediate.
     """
+    unit = _unit(places)
     if isinstance(amount, Decimal):
-        return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return amount.quantize(unit, rounding=ROUND_HALF_UP)
     scale = 10**places
     whole = (abs(amount.numerator) * scale * 2 + amount.denominator) // (amount.denominator * 2)
     signed = -whole if amount < 0 else whole
-    return Decimal(signed).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    return Decimal(signed).scaleb(-places).quantize(unit)
+
+
+@lru_cache(maxsize=64)
+def _unit(places: int) -> Decimal:
+    """``Decimal(1).scaleb(-places)``, made once per number of places."""
+    return Decimal(1).scaleb(-places)
 
 
 def round_down_money(amount: Exact, currency: str) -> Decimal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from itertools import pairwise
 
 from app.billing.calendar import Period
@@ -66,7 +67,15 @@ def committed_amount(commitment: Commitment, window: Period) -> Fraction:
     over 17 of 31 days is 17/31 TB, not 0.548387…). Level types are never prorated. Callers round
     money amounts once, at the line or the pool.
     """
-    amount = exact(ramp_amount(commitment.ramp, window.number))
-    if window.partial and commitment.type.is_flow and commitment.prorate:
+    return _committed(commitment.ramp, window, commitment.type.is_flow and commitment.prorate)
+
+
+@lru_cache(maxsize=16384)
+def _committed(ramp: tuple[RampStep, ...], window: Period, prorated: bool) -> Fraction:
+    """``committed_amount`` by what it depends on, kept (bounded): the same ramp and window recur
+    across contracts and closes, and a Fraction per window per close was a cost of every close.
+    An error (no step in force) is raised, not kept."""
+    amount = exact(ramp_amount(ramp, window.number))
+    if window.partial and prorated:
         return amount * ratio(window.span.days, window.full.days)
     return amount

@@ -114,6 +114,28 @@ def core_penalty(row: Penalty, tiers: list[PenaltyTier]) -> CorePenalty:
     )
 
 
+class _Row:
+    """A row read as plain values (``.values()``), with attribute access like a model instance.
+
+    The terms are read as values, not model objects: Tortoise building an object per row (its
+    ``__setattr__`` per field) was about a third of ``load_terms_many``'s CPU. The values are the same:
+    ``.values()`` converts each field as the model does (``to_python_value``).
+    """
+
+    __slots__ = ("__dict__",)
+
+    def __init__(self, values: dict) -> None:  # type: ignore[type-arg]
+        self.__dict__ = values
+
+
+async def _children(model: type, org_id: int, fk: str, parent_ids: list[int]) -> list:  # type: ignore[type-arg]
+    """``repo.children`` as plain rows (``_Row``): same filter, same id order."""
+    if not parent_ids:
+        return []
+    rows = await model.filter(organization_id=org_id, **{f"{fk}__in": parent_ids}).order_by("id").values()
+    return [_Row(r) for r in rows]
+
+
 def _group(rows: list, attr: str) -> dict[int, list]:  # type: ignore[type-arg]
     out: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
     for r in rows:
@@ -131,16 +153,16 @@ async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, C
     ids = [c.id for c in contracts]
     org = await Organization.get(id=org_id)
     accounts = {a.id: a for a in await repo.by_ids(Account, org_id, list({c.account_id for c in contracts}))}
-    prices = await repo.children(Price, org_id, "contract_id", ids)
-    tiers = _group(await repo.children(PriceTier, org_id, "price_id", [p.id for p in prices]), "price_id")
-    lines = await repo.children(ServiceLine, org_id, "contract_id", ids)
-    commitments = await repo.children(Commitment, org_id, "contract_id", ids)
+    prices = await _children(Price, org_id, "contract_id", ids)
+    tiers = _group(await _children(PriceTier, org_id, "price_id", [p.id for p in prices]), "price_id")
+    lines = await _children(ServiceLine, org_id, "contract_id", ids)
+    commitments = await _children(Commitment, org_id, "contract_id", ids)
     cids = [c.id for c in commitments]
-    ramps = _group(await repo.children(RampStep, org_id, "commitment_id", cids), "commitment_id")
-    fees = _group(await repo.children(FeeDate, org_id, "commitment_id", cids), "commitment_id")
-    cprods = _group(await repo.children(CommitmentProduct, org_id, "commitment_id", cids), "commitment_id")
-    penalties = await repo.children(Penalty, org_id, "commitment_id", cids)
-    ptiers = _group(await repo.children(PenaltyTier, org_id, "penalty_id", [p.id for p in penalties]), "penalty_id")
+    ramps = _group(await _children(RampStep, org_id, "commitment_id", cids), "commitment_id")
+    fees = _group(await _children(FeeDate, org_id, "commitment_id", cids), "commitment_id")
+    cprods = _group(await _children(CommitmentProduct, org_id, "commitment_id", cids), "commitment_id")
+    penalties = await _children(Penalty, org_id, "commitment_id", cids)
+    ptiers = _group(await _children(PenaltyTier, org_id, "penalty_id", [p.id for p in penalties]), "penalty_id")
     products = await Product.filter(organization_id=org_id)
     codes = {p.id: p.code for p in products}
     kinds = {p.id: p.kind for p in products}

@@ -36,8 +36,12 @@ EVENT_COLUMNS = ("organization_id", "contract_id", "usage_class_id", "quantity",
 # The per-event values of a row, in EVENT_COLUMNS order without organization_id and created_at.
 EventRow = tuple[int, int, Decimal, datetime, date, str, str | None]
 
-_PG_KEYS = ("SELECT idempotency_key FROM usage_event WHERE organization_id = $1"
-            " AND idempotency_key = ANY($2::text[])")
+# One probe of the unique (organization_id, idempotency_key) index per key, whatever the planner's
+# statistics: ``idempotency_key = ANY($2)`` was planned as a scan of the organization's rows with a
+# filter while the table grew faster than autovacuum analyzed it (120 ms per 1,000 keys at
+# 1,000,000 rows, instead of 2 ms); a LATERAL ... LIMIT 1 runs once per key.
+_PG_KEYS = ("SELECT k AS idempotency_key FROM unnest($2::text[]) AS k, LATERAL (SELECT 1 FROM usage_event e"
+            " WHERE e.organization_id = $1 AND e.idempotency_key = k LIMIT 1) AS hit")
 _PG_INSERT = (
     "INSERT INTO usage_event (organization_id, contract_id, usage_class_id, quantity, occurred_at, day,"
     " idempotency_key, connection_id, created_at)"

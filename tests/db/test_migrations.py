@@ -33,10 +33,24 @@ async def main(url):
     org, key = await create_organization("Migrated", "GBP")
     assert await authenticate(key) == org.id
     await create_product(org.id, ProductSpec("p", "P", ProductKind.USAGE_CLASS, "MB"))
+    conn = Tortoise.get_connection("default")
     if url.startswith("postgres"):  # 0007: the ingest's table checks its references itself
-        _, rows = await Tortoise.get_connection("default").execute_query(
+        _, rows = await conn.execute_query(
             "SELECT conname FROM pg_constraint WHERE conrelid = 'usage_event'::regclass AND contype = 'f'")
         assert not rows, rows
+        # 0008: a batch's key check probes the unique index, even before the table was ever analyzed
+        await conn.execute_script(
+            "INSERT INTO usage_event (organization_id, contract_id, usage_class_id, quantity, occurred_at, day,"
+            " idempotency_key, created_at) SELECT 1, 1, 1, 1, now(), current_date, 'k' || n, now()"
+            " FROM generate_series(1, 50000) AS n")
+        from app.services.usage_store import _PG_KEYS
+        keys = "ARRAY[" + ", ".join(f"'new{n}'" for n in range(1000)) + "]"
+        _, plan = await conn.execute_query("EXPLAIN " + _PG_KEYS.replace("$1", "1").replace("$2", keys))
+        plan = " ".join(str(dict(r)) for r in plan)
+        assert "Nested Loop" in plan and "idempotency_key = k.k" in plan and "Filter" not in plan, plan
+    else:
+        _, rows = await conn.execute_query("SELECT sql FROM sqlite_master WHERE tbl_name = 'usage_event'")
+        assert not any('("organization_id")' in (r["sql"] or "") for r in rows), rows
     await close_db()
     print("ok")
 
