@@ -90,7 +90,12 @@ def ingest(path: Path, url: str, key: str, batch: int = MAX_EVENTS, client: http
         text: IO[bytes] = gzip.GzipFile(fileobj=raw) if path.suffix.lower() == ".gz" else raw
         try:
             for first, body in chunks(text, csv_format, batch):
-                response = http.post(endpoint, content=body, headers=headers)
+                try:
+                    response = http.post(endpoint, content=body, headers=headers)
+                except httpx.HTTPError as exc:  # refused, timed out, cut: report what was sent so far
+                    totals.error = (f"the request from line {first} failed: {type(exc).__name__}: {exc}; "
+                                    "resend the file (stored events answer DUPLICATE)")
+                    break
                 _add(totals, first, response)
                 progress.update(task, completed=raw.tell(),
                                 events=totals.accepted + totals.duplicate + totals.rejected)

@@ -6,11 +6,15 @@ periods always in one chunk and in order; ``close_chunk`` closes one chunk and r
 
 Decisions:
 
-- **Rounds.** A chunk closes in rounds: round 1 closes the first due period of every contract of
-  the chunk, round 2 the second (only contracts in catch-up have one), and so on; a contract that
-  failed is left out of its later rounds (its later periods stay open). Within a round, contracts
-  go in id order. So an account balance shared by several contracts is drawn in calendar order
-  (every January before any February), the order ``closePeriod`` calls in rounds would give.
+- **Rounds.** A chunk closes in rounds by the end of the periods: round 1 closes every due period
+  of the chunk ending earliest, round 2 those ending next, and so on (a month-end of monthly
+  contracts is one round; contracts in catch-up add rounds); a contract that failed is left out of
+  its later rounds (its later periods stay open). Within a round, contracts go in id order. So an
+  account balance shared by several contracts is drawn in the order of the periods, and a close
+  that expires a balance at its end date comes after every close of a period ending before it.
+- **An account's contracts in one chunk** (``plan_chunks`` with ``account_of``): chunks run on
+  several workers at once, and only one chunk draws on an account's balances. An account with more
+  than ``ACCOUNT_CHUNKS × CHUNK_SIZE`` (2,000) contracts due at once is cut there even so.
 - **One transaction per round**, with the round's contracts locked ``FOR UPDATE`` in id order in
   one statement (PostgreSQL; SQLite serializes writers), then their periods re-read in one query:
   a period closed meanwhile by another caller counts as ``already_closed`` and nothing is written
@@ -24,14 +28,16 @@ Decisions:
   error), it is rolled back and the round's contracts are closed one by one, each exactly as
   ``closePeriod`` closes it, each in its own savepoint: the contract that fails is reported
   (``INTERNAL_ERROR``, or its own code) and the others close. If the round's transaction itself
-  fails, nothing of the round is written and its contracts are reported ``INTERNAL_ERROR``.
+  fails, nothing of the round is written and its contracts are reported ``INTERNAL_ERROR``. A
+  database outage is nobody's contract's fault: it is raised, so that the job is retried (the retry
+  finds the periods closed before it closed).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -42,29 +48,63 @@ from tortoise.transactions import in_transaction
 from app.billing.close import close_period as core_close
 from app.billing.errors import BillingError
 from app.db.models import BillingPeriod, Contract
+from app.db.outage import is_database_unavailable
 from app.request_context import current_request_id
 from app.services.close_input import Gathered, gather_many
 from app.services.close_writes import PendingClose, write_closes
-from app.services.closing import CloseFailure, DueCloseReport, check_due, close_locked, grace_days, pick_period
+from app.services.closing import (
+    CloseFailure,
+    DueCloseReport,
+    check_due,
+    close_locked,
+    due_periods,
+    effective_as_of,
+    grace_days,
+    pick_period,
+)
 from app.services.errors import ErrorCode, InvalidInput, UserError, fail, from_billing
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
+ACCOUNT_CHUNKS = 4  # an account's contracts stay in one chunk up to 4 x the chunk size
 
 
-def plan_chunks(todo: Sequence[tuple[int, date]], size: int = CHUNK_SIZE) -> list[list[tuple[int, date]]]:
-    """``todo`` (contract id, period start), in closing order, cut into chunks of ≤ ``size`` contracts."""
+def plan_chunks(todo: Sequence[tuple[int, date]], size: int = CHUNK_SIZE,
+                account_of: Mapping[int, int] | None = None) -> list[list[tuple[int, date]]]:
+    """``todo`` (contract id, period start), in closing order, cut into chunks of ≤ ``size`` contracts.
+
+    With ``account_of`` (contract id → account id) the contracts of one account stay in one chunk
+    (the chunk may then pass ``size``, up to ``ACCOUNT_CHUNKS × size``): chunks run on several workers at once,
+    and an account balance shared by its contracts must be drawn in the order of their periods."""
+    if account_of is not None:  # stable: a contract's periods keep their order
+        todo = sorted(todo, key=lambda t: (account_of.get(t[0], 0), t[0]))
     chunks: list[list[tuple[int, date]]] = []
     contracts: set[int] = set()
+    group: int | None = None
     for contract_id, start in todo:  # a contract's periods are next to each other in closing order
         if contract_id not in contracts:
-            if not chunks or len(contracts) >= size:
+            owner = account_of.get(contract_id, 0) if account_of is not None else contract_id
+            full = len(contracts) >= size and (owner != group or len(contracts) >= ACCOUNT_CHUNKS * size)
+            if not chunks or full:
                 chunks.append([])
                 contracts = set()
             contracts.add(contract_id)
+            group = owner
         chunks[-1].append((contract_id, start))
     return chunks
+
+
+async def due_chunks(org_id: int, as_of: date | None) -> tuple[date, list[list[tuple[int, date]]]]:
+    """The effective as-of day and the organization's due periods cut into chunks, an account's
+    contracts in one chunk."""
+    as_of = effective_as_of(as_of)
+    todo = await due_periods(org_id, as_of)
+    accounts: dict[int, int] = {}
+    if todo:
+        accounts = dict(await Contract.filter(organization_id=org_id, id__in=list({c for c, _ in todo}))
+                        .values_list("id", "account_id"))
+    return as_of, plan_chunks(todo, CHUNK_SIZE, accounts)
 
 
 @dataclass
@@ -89,21 +129,35 @@ async def close_chunk(org_id: int, targets: Sequence[tuple[int, date]], as_of: d
     """Close the periods of one chunk in rounds (module docstring); one contract's failure skips
     its later periods only."""
     tally = _Tally()
-    for round_ in rounds(targets):
+    ends = await period_ends(org_id, targets)
+    for round_ in rounds(targets, ends):
         todo = [(cid, start) for cid, start in round_ if cid not in tally.failed]
         if todo:
             await _close_round(org_id, todo, tally)
     return DueCloseReport(tally.closed, tuple(tally.failures), as_of, tally.already)
 
 
-def rounds(targets: Sequence[tuple[int, date]]) -> list[list[tuple[int, date]]]:
-    """Round k: the k-th target of every contract that has one, contracts in id order."""
-    per_contract: dict[int, list[date]] = defaultdict(list)
+def rounds(targets: Sequence[tuple[int, date]],
+           ends: Mapping[tuple[int, date], date] | None = None) -> list[list[tuple[int, date]]]:
+    """The chunk's targets grouped by the end of their period, earliest first; contracts in id order
+    within a round. A contract has one period per end date, so a round holds each contract once
+    and a contract's periods come in their order. (A target whose period is unknown goes last, where
+    ``pick_period`` refuses it.)"""
+    by_end: dict[date, list[tuple[int, date]]] = defaultdict(list)
     for contract_id, start in targets:
-        per_contract[contract_id].append(start)
-    depth = max((len(s) for s in per_contract.values()), default=0)
-    return [[(cid, starts[k]) for cid, starts in sorted(per_contract.items()) if k < len(starts)]
-            for k in range(depth)]
+        by_end[(ends or {}).get((contract_id, start), date.max)].append((contract_id, start))
+    return [sorted(by_end[end]) for end in sorted(by_end)]
+
+
+async def period_ends(org_id: int, targets: Sequence[tuple[int, date]]) -> dict[tuple[int, date], date]:
+    """(contract id, period start) → period end, for the chunk's targets, in one statement."""
+    if not targets:
+        return {}
+    rows = await BillingPeriod.filter(
+        organization_id=org_id, contract_id__in=list({c for c, _ in targets}),
+        start_date__in=list({s for _, s in targets}),
+    ).values_list("contract_id", "start_date", "end_date")
+    return {(cid, start): end for cid, start, end in rows}
 
 
 async def _close_round(org_id: int, todo: list[tuple[int, date]], tally: _Tally) -> None:
@@ -113,6 +167,8 @@ async def _close_round(org_id: int, todo: list[tuple[int, date]], tally: _Tally)
         async with in_transaction():
             await _run_round(org_id, todo, outcome)
     except Exception as exc:  # noqa: BLE001 - the round is rolled back; the other rounds and chunks go on
+        if is_database_unavailable(exc):
+            raise  # not the contracts' fault: the job is retried (a retry finds closed periods closed)
         known = {f.contract_id for f in outcome.failures}
         outcome.closed = 0
         for cid, start in todo:
@@ -155,7 +211,9 @@ async def _run_round(org_id: int, todo: list[tuple[int, date]], outcome: _Tally)
         async with in_transaction():  # a savepoint: a failed bulk write leaves the round's transaction usable
             pending, refused = await _bill(org_id, ready)
             await write_closes(org_id, pending)
-    except Exception:  # noqa: BLE001 - fall back to one savepoint per contract
+    except Exception as exc:  # noqa: BLE001 - fall back to one savepoint per contract
+        if is_database_unavailable(exc):
+            raise  # the database is gone, not one contract's data: the round fails and the job is retried
         log.exception("bulk close of %d contracts failed; closing them one by one (request %s)", len(ready),
                       current_request_id())
         await _one_by_one(org_id, ready, outcome)
@@ -205,4 +263,6 @@ async def _one_by_one(org_id: int, ready: list[tuple[Contract, BillingPeriod, da
         except InvalidInput as exc:
             outcome.fail(contract.id, start, exc.errors[0])
         except Exception as exc:  # noqa: BLE001 - one contract's failure must not stop the others
+            if is_database_unavailable(exc):
+                raise
             outcome.crash(contract.id, start, exc)

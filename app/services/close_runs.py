@@ -1,7 +1,7 @@
 """Due-close runs (README "Workers"): a due close cut into chunk jobs, and its recorded progress.
 
 ``open_run`` writes a ``close_run`` row (QUEUED, with the number of chunks) and queues one
-``close-chunk`` job per chunk of ``close_batch.plan_chunks``. A chunk job (``close_chunk_job``)
+``close-chunk`` job per chunk of ``close_batch.due_chunks``. A chunk job (``close_chunk_job``)
 closes its chunk with ``close_batch.close_chunk`` and then, in one transaction with the run row
 locked, writes the chunk's ``close_run_chunk`` row and adds its figures to the run, unless that
 row exists: a job that runs twice (a retry after its worker died) closes nothing twice (the
@@ -28,8 +28,8 @@ from app.clock import utc_now
 from app.db.models import CloseRun, CloseRunChunk
 from app.jobs.queue import current_queue
 from app.services import close_batch
-from app.services.close_batch import close_chunk, plan_chunks
-from app.services.closing import CloseFailure, DueCloseReport, due_periods, effective_as_of
+from app.services.close_batch import close_chunk, due_chunks
+from app.services.closing import CloseFailure, DueCloseReport
 
 CLOSE_CHUNK = "close-chunk"  # the job type (PgQueuer entrypoint)
 
@@ -54,12 +54,6 @@ class ChunkJob:
         data = json.loads(payload)
         return cls(int(data["run"]), int(data["chunk"]), int(data["org"]), date.fromisoformat(data["as_of"]),
                    tuple((int(c), date.fromisoformat(s)) for c, s in data["targets"]))
-
-
-async def due_chunks(org_id: int, as_of: date | None) -> tuple[date, list[list[tuple[int, date]]]]:
-    """The effective as-of day and the organization's due periods cut into chunks."""
-    as_of = effective_as_of(as_of)
-    return as_of, plan_chunks(await due_periods(org_id, as_of), close_batch.CHUNK_SIZE)
 
 
 async def open_run(org_id: int, as_of: date, chunks: Sequence[Sequence[tuple[int, date]]]) -> CloseRun:

@@ -150,16 +150,16 @@ async def close_due_periods(org_id: int, as_of: date | None = None,
     others go on. ``closed`` counts what this call closed: a period a concurrent caller closed
     first is counted in ``already_closed``, so concurrent calls add up to the periods closed.
     """
-    from app.services.close_batch import close_chunk, plan_chunks
+    from app.services.close_batch import close_chunk, due_chunks
 
-    as_of = effective_as_of(as_of)
-    todo = await due_periods(org_id, as_of)
+    as_of, chunks = await due_chunks(org_id, as_of)
+    total = sum(len(chunk) for chunk in chunks)
     closed, already, failures, done = 0, 0, [], 0
-    for chunk in plan_chunks(todo):
+    for chunk in chunks:
         report = await close_chunk(org_id, chunk, as_of)
         closed, already = closed + report.closed, already + report.already_closed
         failures.extend(report.failures)
         done += len(chunk)
         if progress:
-            progress(done, len(todo))
+            progress(done, total)
     return DueCloseReport(closed, tuple(failures), as_of, already)

@@ -217,3 +217,30 @@ async def test_a_big_file_streamed_past_the_graphql_body_limit(world: World) -> 
     assert response.status_code == 200, response.text[:500]
     assert (response.json()["accepted"], response.json()["events"]) == (20_000, [])
     assert await UsageEvent.filter(organization_id=world.org).count() == 20_000
+
+
+async def test_a_client_that_leaves_midway_keeps_the_whole_lines_it_sent(world: World) -> None:
+    """A dropped upload is not a server error: the whole lines read before it are stored (their keys
+    answer DUPLICATE when the file is sent again), the partial last line is not."""
+    key = await issue_api_key(world.org)
+    lines = ndjson([as_fields(ev(world, f"left{i}")) for i in range(3)])
+    cut = lines[: lines.rindex(b"\n", 0, len(lines) - 1) + 10]  # two whole lines and a piece of the third
+    app = create_app(load_settings(), manage_db=False)
+    messages = [{"type": "http.request", "body": cut, "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/usage", "raw_path": b"/v1/usage", "query_string": b"",
+             "headers": [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/x-ndjson"),
+                         (b"content-length", str(len(lines) * 10).encode())],
+             "client": ("127.0.0.1", 5000), "server": ("test", 80), "scheme": "http", "http_version": "1.1",
+             "root_path": "", "asgi": {"version": "3.0"}}
+    await app(scope, receive, send)
+    assert sorted(await UsageEvent.filter(organization_id=world.org, idempotency_key__startswith="left")
+                  .values_list("idempotency_key", flat=True)) == ["left0", "left1"]
+    assert not any(m.get("status") == 500 for m in sent)

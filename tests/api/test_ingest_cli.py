@@ -67,3 +67,19 @@ def test_ingest_csv_and_a_bad_key(live: LiveServer, tmp_path: Path) -> None:
                           f"http://127.0.0.1:{live.port}", "--key", "cmt_wrong"], cwd=REPO, capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "401 UNAUTHENTICATED" in bad.stdout
+
+
+def test_a_service_that_cannot_be_reached_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path / "usage.ndjson"
+    path.write_text('{"quantity": "1"}\n')
+    env = {**os.environ, "COMMITMENTS_API_KEY": "cmt_whatever"}
+    done = subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(path), "--url", f"http://127.0.0.1:{port}"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "stopped: the request from line 0 failed: ConnectError" in done.stdout
+    assert "Traceback" not in done.stderr

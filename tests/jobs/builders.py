@@ -1,4 +1,5 @@
-"""Many small ACTIVE contracts, quickly: one usage class, monthly, two periods (January, February 2025)."""
+"""Many small ACTIVE contracts, quickly, each of its own account: one usage class, monthly, two periods
+(January, February 2025)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,14 @@ async def org_with_contracts(n: int, name: str = "Closer", parallel: int = 8) ->
     """An organization with ``n`` ACTIVE contracts of ``PERIODS`` due periods each."""
     org, _ = await create_organization(name, "USD")
     usage = await products.create_product(org.id, products.ProductSpec("calls", "Calls", ProductKind.USAGE_CLASS, "call"))
-    account = await accounts.create_account(org.id, accounts.AccountSpec(name="Acme"))
-    spec = ContractSpec(account_id=account.id, name="C", currency="USD", start_date=START, end_date=END,
-                        billing_frequency=Frequency.MONTHLY,
-                        prices=(PriceSpec(usage.id, PricingModel.PER_UNIT, D("0.5")),))
     gate = asyncio.Semaphore(parallel)
 
     async def one() -> int:
-        async with gate:
-            contract = await create_contract(org.id, spec)
+        async with gate:  # an account each: chunks keep an account's contracts together
+            account = await accounts.create_account(org.id, accounts.AccountSpec(name="Acme"))
+            contract = await create_contract(org.id, ContractSpec(
+                account_id=account.id, name="C", currency="USD", start_date=START, end_date=END,
+                billing_frequency=Frequency.MONTHLY, prices=(PriceSpec(usage.id, PricingModel.PER_UNIT, D("0.5")),)))
             await activation.activate_contract(org.id, contract.id)
             return contract.id
 

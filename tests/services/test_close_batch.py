@@ -17,7 +17,7 @@ from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.terms import PaymentTiming
 from app.db.models import BillingPeriod, Contract, Invoice, PeriodUsage
 from app.services import close_batch, close_writes, closing
-from app.services.close_batch import close_chunk, plan_chunks, rounds
+from app.services.close_batch import close_chunk, period_ends, plan_chunks, rounds
 from tests.api.helpers import count_queries
 from tests.services.close_batch_data import (
     D,
@@ -58,8 +58,10 @@ async def test_a_chunk_writes_what_close_period_writes_one_by_one(db: str) -> No
     before = await snapshot(org.id)
     targets = two_months(org)
 
+    ends = await period_ends(org.id, targets)
+
     async def one_by_one() -> None:  # in the chunk's order: every January, then every February
-        for round_ in rounds(targets):
+        for round_ in rounds(targets, ends):
             for contract_id, start in round_:
                 await closing.close_period(org.id, contract_id, start)
 
@@ -178,5 +180,43 @@ async def test_a_due_close_keeps_the_rules_of_close_period(db: str) -> None:
 
 def test_rounds_take_every_contracts_next_period_in_turn() -> None:
     targets = [(2, JAN), (2, FEB), (1, JAN), (3, JAN), (3, FEB)]
-    assert rounds(targets) == [[(1, JAN), (2, JAN), (3, JAN)], [(2, FEB), (3, FEB)]]
+    ends = {(c, JAN): FEB for c in (1, 2, 3)} | {(c, FEB): date(2026, 3, 1) for c in (1, 2, 3)}
+    assert rounds(targets, ends) == [[(1, JAN), (2, JAN), (3, JAN)], [(2, FEB), (3, FEB)]]
     assert plan_chunks(targets, size=2) == [[(2, JAN), (2, FEB), (1, JAN)], [(3, JAN), (3, FEB)]]
+
+
+def test_rounds_follow_the_ends_of_the_periods_not_their_rank() -> None:
+    """A contract catching up on October and November closes them before a sibling's December: a
+    balance of their account that ends on 30 November must pay November before December's close
+    expires it. (Rounds by rank put contract 1's October beside contract 2's December.)"""
+    oct_, nov, dec, jan = date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1)
+    targets = [(1, oct_), (1, nov), (1, dec), (2, dec)]
+    ends = {(1, oct_): nov, (1, nov): dec, (1, dec): jan, (2, dec): jan}
+    assert rounds(targets, ends) == [[(1, oct_)], [(1, nov)], [(1, dec), (2, dec)]]
+
+
+def test_an_accounts_contracts_stay_in_one_chunk() -> None:
+    """Chunks run on several workers at once: only one of them may draw on an account's balances."""
+    targets = [(1, JAN), (2, JAN), (3, JAN), (4, JAN), (5, JAN)]
+    account_of = {1: 10, 2: 20, 3: 10, 4: 20, 5: 30}
+    assert plan_chunks(targets, size=2, account_of=account_of) == [
+        [(1, JAN), (3, JAN)], [(2, JAN), (4, JAN)], [(5, JAN)]]
+    one_account = {c: 10 for c in range(1, 6)}  # up to ACCOUNT_CHUNKS x size, then cut even so
+    assert [len(c) for c in plan_chunks(targets, size=1, account_of=one_account)] == [4, 1]
+
+
+async def test_a_database_outage_is_raised_for_a_retry_not_blamed_on_the_contracts(
+        db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    org = await chunk_of(3)
+
+    async def unreachable(model: Any, rows: Any) -> None:
+        raise ConnectionRefusedError("the database went away")
+
+    monkeypatch.setattr(close_writes, "insert_rows", unreachable)
+    targets = [(cid, JAN) for cid in org.contracts]
+    with pytest.raises(ConnectionRefusedError):
+        await close_chunk(org.id, targets, AS_OF)
+    monkeypatch.undo()
+    assert await BillingPeriod.filter(organization_id=org.id, status="CLOSED").count() == 0
+    report = await close_chunk(org.id, targets, AS_OF)  # the job's retry
+    assert (report.closed, report.failures) == (3, ())

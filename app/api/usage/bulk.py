@@ -23,10 +23,11 @@ counted); a request stopped midway adds ``"errors"`` in the shape of every trans
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from app.api.context import bearer_token, build_context
@@ -36,6 +37,8 @@ from app.request_context import current_request_id
 from app.services.errors import ErrorCode
 from app.services.usage import BULK_BATCH, Shaped, shape_batch, store_batch
 from app.services.usage_rules import EventResult, EventStatus, Rejected, UsageEventSpec
+
+log = logging.getLogger(__name__)
 
 BULK_USAGE_PATH = "/v1/usage"
 MAX_EVENTS = 100_000
@@ -105,6 +108,10 @@ async def ingest_usage(request: Request) -> Response:
         if not (tally.accepted or tally.duplicate or tally.rejected):
             return json_error(exc.status, exc.code, exc.message, {"Connection": "close"})
         return tally.response(exc.status, exc.code, f"{exc.message} The events before it were processed.")
+    except ClientDisconnect:  # nobody reads an answer; what was read before is stored (README)
+        log.info("bulk ingest: the client disconnected after %d events", tally.accepted + tally.duplicate
+                 + tally.rejected)
+        return Response(status_code=400)
     except BodyRefused as exc:
         [error] = orjson.loads(exc.response.body)["errors"]
         return tally.response(exc.response.status_code, error["extensions"]["code"],
@@ -181,7 +188,7 @@ async def _read(pipeline: _Pipeline, request: Request, reader: EventReader, gzip
                 if len(specs) >= BULK_BATCH:
                     await pipeline.send(positions, specs)
                     specs, positions = [], []
-    except (BadBody, BodyRefused):  # the body turned out bad midway: record the events read before it
+    except (BadBody, BodyRefused, ClientDisconnect):  # cut midway: record the whole lines read before it
         if specs:
             await pipeline.send(positions, specs)
         await pipeline.drain()
