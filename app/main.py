@@ -13,6 +13,7 @@ from cross_web import HTTPException as ViewHTTPException
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -56,6 +57,9 @@ class CommitmentsGraphQL(OfflineGraphQL):
                                                  root_value=root_value, sub_response=sub_response)
         if context.outage is not None:
             raise OperationOutage("an operation failed: database unavailable") from context.outage
+        if context.org_id is None and _unauthenticated(result):
+            sub_response.status_code = 401  # as GitHub's and Shopify's GraphQL APIs answer; the body says why
+            sub_response.headers["WWW-Authenticate"] = "Bearer"
         return result
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,6 +100,12 @@ class CommitmentsGraphQL(OfflineGraphQL):
             raise ViewHTTPException(400, "Expected a JSON object such as {\"query\": \"{ ... }\", "
                                          "\"variables\": {}} (batches are not supported).")
         return value
+
+
+def _unauthenticated(result: Any) -> bool:
+    """Whether an operation asked for data without a valid key (``{ __typename }`` alone does not)."""
+    errors = getattr(result, "errors", None) or []
+    return any((getattr(e, "extensions", None) or {}).get("code") == "UNAUTHENTICATED" for e in errors)
 
 
 async def http_error(_: Request, exc: Exception) -> Response:
@@ -155,9 +165,13 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
     guard = Middleware(TransportGuard, max_body_bytes=settings.max_body_bytes,
                        body_timeout=settings.body_timeout, debug=settings.debug,
                        streamed={BULK_USAGE_PATH: settings.max_ingest_bytes})
+    # CORS outermost: a browser's preflight OPTIONS is answered before the transport guard (which
+    # allows only GET and POST). Starlette's own middleware: the allowed origins come from settings.
+    cors = Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                      allow_headers=["Authorization", "Content-Type", "Content-Encoding"], max_age=600)
     return Starlette(
         debug=settings.debug,
-        middleware=[guard],
+        middleware=[cors, guard] if settings.cors_origins else [guard],
         exception_handlers={HTTPException: http_error},
         routes=[
             Route("/", root),

@@ -52,6 +52,8 @@ class Settings:
     close_wait_seconds: float = 300.0
     in_process_worker: bool = True
     worker_concurrency: int = 2
+    # Browsers on other origins allowed to call the API (README "Browsers and CORS"); none by default
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_embedded(self) -> bool:
@@ -92,6 +94,7 @@ def _job_settings() -> dict[str, Any]:
         "close_wait_seconds": float(env("COMMITMENTS_CLOSE_WAIT_SECONDS", "300")),
         "in_process_worker": _bool(env("COMMITMENTS_IN_PROCESS_WORKER"), True),
         "worker_concurrency": int(env("COMMITMENTS_WORKER_CONCURRENCY", "2")),
+        "cors_origins": tuple(o.strip() for o in env("COMMITMENTS_CORS_ORIGINS", "").split(",") if o.strip()),
     }
 
 

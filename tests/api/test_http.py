@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from app.main import create_app
 from app.services.organizations import create_organization
@@ -27,8 +28,16 @@ async def test_requests_need_a_valid_api_key(db: str) -> None:
         body = response.json()
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    assert right.status_code == 200
     assert right.json() == {"data": {"organization": {"name": "Keyed"}},
                             "extensions": {"cost": {"requested": 1, "limit": 50000}}}
+
+
+async def test_a_request_that_asks_for_no_data_needs_no_key(db: str) -> None:
+    async with client() as http:
+        typename = await http.post("/graphql", json={"query": "{ __typename }"})
+    assert typename.status_code == 200 and typename.json()["data"] == {"__typename": "Query"}
 
 
 async def test_each_key_sees_only_its_organization(db: str) -> None:
@@ -72,3 +81,15 @@ async def test_unexpected_errors_are_masked(db: str) -> None:
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "INVALID_INPUT"
     assert "100" in error["message"]
+
+
+def test_a_websocket_handshake_is_refused() -> None:
+    """No subscriptions yet, so no WebSocket (README "Layout" says so): the handshake is refused."""
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    with TestClient(create_app(manage_db=False)) as http:
+        with pytest.raises(WebSocketDisconnect):
+            with http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+                ws.send_json({"type": "connection_init"})
+                ws.receive_json()
