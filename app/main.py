@@ -25,6 +25,7 @@ from app.api.graphiql import GRAPHIQL_ASSETS_PATH, OfflineGraphQL, graphiql_asse
 from app.api.schema import schema
 from app.api.usage.bulk import BULK_USAGE_PATH, ingest_usage
 from app.db.config import close_db, init_db
+from app.db.migrate import pending_migrations
 from app.db.outage import DatabaseUnavailable, is_database_unavailable
 from app.http_limits import TransportGuard, json_error
 from app.jobs.lifecycle import start_jobs
@@ -124,6 +125,18 @@ async def health(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+async def ready(_: Request) -> JSONResponse:
+    """200 when the database answers and every committed migration is applied (for an orchestrator's
+    readiness probe: run ``commitments migrate`` first); 503 with what is missing otherwise."""
+    try:
+        pending = await pending_migrations()
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return JSONResponse({"status": "error", "database": exc.__class__.__name__}, status_code=503)
+    if pending:
+        return JSONResponse({"status": "error", "database": "ok", "pendingMigrations": pending}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "pendingMigrations": []})
+
+
 async def _open_pool() -> None:
     """Open the connection pool now, outside any request: its background tasks would otherwise
     inherit (and log with) the id of the first request. A database that is down at start is only
@@ -176,6 +189,7 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
         routes=[
             Route("/", root),
             Route("/health", health),
+            Route("/ready", ready),
             Route("/graphql", graphql),
             Route(BULK_USAGE_PATH, ingest_usage, methods=["POST"]),
             Mount(GRAPHIQL_ASSETS_PATH, graphiql_assets_app()),

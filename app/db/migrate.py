@@ -45,3 +45,25 @@ async def _migrate(database_url: str) -> None:
         await migrate(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()
+
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+async def pending_migrations() -> list[str]:
+    """The committed migrations the database has not applied (``/ready``), by name, in order."""
+    from tortoise import connections
+
+    committed = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    try:
+        _, rows = await connections.get("default").execute_query(
+            "SELECT name FROM tortoise_migrations WHERE app = 'models'")
+    except Exception as exc:  # noqa: BLE001 - no migrations table: none applied (a database error re-raises)
+        from app.db.outage import is_database_unavailable
+
+        if is_database_unavailable(exc):
+            raise
+        return committed
+    applied = {r["name"] for r in rows}
+    return [name for name in committed if name not in applied]
+
