@@ -27,7 +27,6 @@ from tortoise.transactions import in_transaction
 from app.clock import utc_now
 from app.db.models import CloseRun, CloseRunChunk
 from app.jobs.queue import current_queue
-from app.services import close_batch
 from app.services.close_batch import close_chunk, due_chunks
 from app.services.closing import CloseFailure, DueCloseReport
 
