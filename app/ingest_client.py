@@ -6,8 +6,8 @@ cap) and ~48 MiB (under the server's 64 MiB default), each a CSV request repeati
 Indexes in the server's answers are per request; this client reports them as the file's 0-based
 line numbers (CSV: the header not counted), like the server does for a whole file.
 
-A progress bar (rich: it draws a bar, rate and time left on a terminal and stays quiet when the
-output is not one) follows the bytes of the file read. A request the server refuses as a whole, or
+The progress follows the bytes of the file read (``app/progress.py``: rich's bar, rate and time
+left on a terminal; plain lines when stderr is a log or a pipe). A request the server refuses as a whole, or
 stops midway (4xx/5xx), ends the run with exit code 2 after printing what the server said it kept;
 otherwise the exit code is 1 if any event was rejected, else 0. Resending a file is safe: events
 already stored answer DUPLICATE.
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+
+from app.progress import progress
 
 MAX_EVENTS = 100_000
 MAX_REQUEST_BYTES = 48 * 1024 * 1024
@@ -71,11 +73,8 @@ def chunks(text: IO[bytes], csv_format: bool, batch: int) -> Iterator[tuple[int,
         yield first, header + b"".join(lines)
 
 
-def ingest(path: Path, url: str, key: str, batch: int = MAX_EVENTS, client: httpx.Client | None = None,
-           show_progress: bool = True) -> Totals:
+def ingest(path: Path, url: str, key: str, batch: int = MAX_EVENTS, client: httpx.Client | None = None) -> Totals:
     """Send the file; the totals and the events not accepted (file line numbers)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
     csv_format = file_format(path) == "csv"
     batch = max(1, min(batch, MAX_EVENTS))
     headers = {"Authorization": f"Bearer {key}",
@@ -83,10 +82,7 @@ def ingest(path: Path, url: str, key: str, batch: int = MAX_EVENTS, client: http
     endpoint = url.rstrip("/") + "/v1/usage"
     totals = Totals()
     http = client or httpx.Client(timeout=TIMEOUT_SECONDS)
-    columns = (TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[events]} events"),
-               TimeRemainingColumn())
-    with path.open("rb") as raw, Progress(*columns, disable=not show_progress, transient=False) as progress:
-        task = progress.add_task("ingest", total=path.stat().st_size, events=0)
+    with path.open("rb") as raw, progress(f"ingest {path.name}", path.stat().st_size, in_bytes=True) as update:
         text: IO[bytes] = gzip.GzipFile(fileobj=raw) if path.suffix.lower() == ".gz" else raw
         try:
             for first, body in chunks(text, csv_format, batch):
@@ -97,8 +93,7 @@ def ingest(path: Path, url: str, key: str, batch: int = MAX_EVENTS, client: http
                                     "resend the file (stored events answer DUPLICATE)")
                     break
                 _add(totals, first, response)
-                progress.update(task, completed=raw.tell(),
-                                events=totals.accepted + totals.duplicate + totals.rejected)
+                update(raw.tell(), note=f"{totals.accepted + totals.duplicate + totals.rejected} events")
                 if totals.error:
                     break
         finally:

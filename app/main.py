@@ -22,13 +22,15 @@ from tortoise import connections
 
 from app.api.context import Context, bearer_token, build_context
 from app.api.graphiql import GRAPHIQL_ASSETS_PATH, OfflineGraphQL, graphiql_assets_app
-from app.api.schema import schema
+from app.api.schema import build_schema, schema
 from app.api.usage.bulk import BULK_USAGE_PATH, ingest_usage
 from app.db.config import close_db, init_db
 from app.db.migrate import pending_migrations
 from app.db.outage import DatabaseUnavailable, is_database_unavailable
 from app.http_limits import TransportGuard, json_error
 from app.jobs.lifecycle import start_jobs
+from app.observability.tracing import tracer_provider, tracing_configured
+from app.observability.wiring import metrics_routes, observability_middleware
 from app.settings import Settings, load_settings
 
 log = logging.getLogger("app.main")
@@ -174,7 +176,10 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
             if manage_db:
                 await close_db()
 
-    graphql = CommitmentsGraphQL(schema, graphiql_api_key=graphiql_api_key)
+    # README "Tracing": off unless configured; then the schema has the tracing extension too
+    provider = tracer_provider() if tracing_configured(settings.tracing) else None
+    graphql = CommitmentsGraphQL(schema if provider is None else build_schema(provider),
+                                 graphiql_api_key=graphiql_api_key)
     guard = Middleware(TransportGuard, max_body_bytes=settings.max_body_bytes,
                        body_timeout=settings.body_timeout, debug=settings.debug,
                        streamed={BULK_USAGE_PATH: settings.max_ingest_bytes})
@@ -182,18 +187,22 @@ def create_app(settings: Settings | None = None, *, graphiql_api_key: str | None
     # allows only GET and POST). Starlette's own middleware: the allowed origins come from settings.
     cors = Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                       allow_headers=["Authorization", "Content-Type", "Content-Encoding"], max_age=600)
+    routes = [
+        Route("/", root),
+        Route("/health", health),
+        Route("/ready", ready),
+        Route("/graphql", graphql),
+        Route(BULK_USAGE_PATH, ingest_usage, methods=["POST"]),
+        Mount(GRAPHIQL_ASSETS_PATH, graphiql_assets_app()),
+        *metrics_routes(settings.metrics),  # README "Metrics": GET /metrics
+    ]
+    # Outermost, so that they see every request: the trace's HTTP span, the HTTP metrics
+    observability = observability_middleware(routes, metrics=settings.metrics, tracer_provider=provider)
     return Starlette(
         debug=settings.debug,
-        middleware=[cors, guard] if settings.cors_origins else [guard],
+        middleware=[*observability, cors, guard] if settings.cors_origins else [*observability, guard],
         exception_handlers={HTTPException: http_error},
-        routes=[
-            Route("/", root),
-            Route("/health", health),
-            Route("/ready", ready),
-            Route("/graphql", graphql),
-            Route(BULK_USAGE_PATH, ingest_usage, methods=["POST"]),
-            Mount(GRAPHIQL_ASSETS_PATH, graphiql_assets_app()),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )
 

@@ -131,6 +131,6 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "ws_max_size": settings.max_body_bytes,
         "workers": settings.workers,
-        "log_config": log_config(settings.log_level),
+        "log_config": log_config(settings.log_level, log_format=settings.log_format),
         "log_level": settings.log_level.lower(),
     }

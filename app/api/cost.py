@@ -1,9 +1,9 @@
 """Calculated query cost (Shopify's model), checked before execution.
 
 - Every object costs 1, every scalar and enum 0.
-- A connection costs 1 and multiplies its children (``edges`` / ``nodes``) by its ``first``: the
-  literal, or the variable's value, or the default page size (20) when absent; at most 100 (a
-  larger ``first`` is refused by the field itself). An edge is free: its node is what counts.
+- A connection costs 1 and multiplies its children (``edges`` / ``nodes``) by its ``first`` (or
+  its ``last`` when paging backward): the literal, or the variable's value, or the default page
+  size (20) when absent; at most 100 (a larger one is refused by the field itself). An edge is free: its node is what counts.
 - A list that is not a connection has a documented maximum and multiplies its items by it
   (``LIST_SIZES``; ``nodes(ids:)`` by the number of ids). Introspection is counted exactly on the
   schema (``cost_introspection``).
@@ -183,15 +183,22 @@ class CostCalculator:
         return LIST_SIZES.get((parent.name, name), MAX_PAGE)
 
     def _first(self, node: FieldNode, definition: GraphQLField) -> int:
-        value = self._argument(node, "first")
-        if value is _ABSENT:
-            argument = definition.args.get("first")
-            value = argument.default_value if argument is not None else None
+        """The page a connection asks for: ``first``, else ``last`` (paging backward), else 20."""
+        value = self._page_argument(node, definition, "first")
+        if value is None or value is _ABSENT:
+            value = self._page_argument(node, definition, "last")
         if value is None or value is _ABSENT:
             return DEFAULT_PAGE
         if not isinstance(value, int) or isinstance(value, bool):
             return MAX_PAGE  # refused when the variable is coerced; count the most
         return max(0, min(value, MAX_PAGE))
+
+    def _page_argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
+        value = self._argument(node, name)
+        if value is _ABSENT:
+            argument = definition.args.get(name)
+            value = argument.default_value if argument is not None else None
+        return value
 
     def _argument(self, node: FieldNode, name: str) -> Any:
         """An argument's value: a literal, or the variable's (its default when not sent)."""

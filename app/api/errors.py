@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import strawberry
 
+from app.api.enums import described_enum
 from app.services.errors import ERROR_CODE_DESCRIPTIONS, ErrorCode, UserError
 
-ErrorCodeEnum = strawberry.enum(
+ErrorCodeEnum = described_enum(
     ErrorCode,
     name="ErrorCode",
-    description="Stable error codes. Members are never renamed or removed. "
-    + " ".join(f"{k}: {v}" for k, v in ERROR_CODE_DESCRIPTIONS.items()),
+    description="Stable error codes, in userErrors and in errors[].extensions.code. Members are never renamed "
+    "or removed; each value says when it is answered.",
+    values=ERROR_CODE_DESCRIPTIONS,
 )
 
 

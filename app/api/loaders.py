@@ -12,7 +12,7 @@ from tortoise.models import Model
 
 from app.db import pages, repo
 
-PageKey = tuple[type[Model], str, int | None, int]
+PageKey = tuple[type[Model], str, int | None, int | None, bool, int]
 
 
 class Loaders:
@@ -53,15 +53,18 @@ class Loaders:
             self._children[key] = DataLoader(load_fn=load)
         return self._children[key]
 
-    def page(self, model: type[Model], fk: str, after_id: int | None, limit: int) -> DataLoader[int, list[Any]]:
-        """Loads, for each parent key, up to ``limit`` of its ``model`` rows after ``after_id`` (id
-        order): the same page of every parent in one statement (a nested connection)."""
-        key = (model, fk, after_id, limit)
+    def page(self, model: type[Model], fk: str, lower: int | None, upper: int | None, descending: bool,
+             limit: int) -> DataLoader[int, list[Any]]:
+        """Loads, for each parent key, up to ``limit`` of its ``model`` rows with ``lower`` < id <
+        ``upper`` (from the high end if ``descending``): the same page of every parent in one
+        statement (a nested connection)."""
+        key = (model, fk, lower, upper, descending, limit)
         if key not in self._pages:
 
             async def load(parent_ids: Sequence[int]) -> list[list[Any]]:
                 grouped: dict[int, list[Any]] = defaultdict(list)
-                rows = await pages.child_pages(model, self.org_id, fk, parent_ids, after_id=after_id, limit=limit)
+                rows = await pages.child_pages(model, self.org_id, fk, parent_ids, lower=lower, upper=upper,
+                                               descending=descending, limit=limit)
                 for row in rows:
                     grouped[getattr(row, fk)].append(row)
                 return [grouped.get(i, []) for i in parent_ids]

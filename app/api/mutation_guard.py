@@ -31,6 +31,7 @@ from app.api.errors import UserErrorType
 from app.api.payload_codec import canonical, decode, encode
 from app.billing.errors import BillingError
 from app.db.outage import is_database_unavailable
+from app.observability.metrics import record_user_errors
 from app.request_context import current_request_id
 from app.services import idempotency
 from app.services.errors import ErrorCode, InvalidInput, UserError, from_billing
@@ -57,17 +58,37 @@ async def guard(info: Info, make: Callable[[list[UserErrorType]], P], action: Ca
     when no key is sent.
     """
     name = info.field_name
+    make = _counted(name, make)
     try:
         call = None if key is None else idempotency.KeyedCall(
             info.context.org_id, key, name, idempotency.fingerprint(name, _arguments(info)))
         out = await idempotency.run_once(call, lambda: _attempt(name, make, action, present, call is not None),
                                          atomic)
-        return decode(out.answer) if isinstance(out, idempotency.Replayed) else out  # type: ignore[no-any-return]
+        if isinstance(out, idempotency.Replayed):  # built as this mutation's payload type (payload_codec)
+            return decode(out.answer, root=_payload_type(info))  # type: ignore[no-any-return]
+        return out
     except InvalidInput as exc:  # the key: malformed, reused with other arguments, still in use
         _log_refusal(name, exc.errors)
         return make([UserErrorType.from_error(e) for e in exc.errors])
     except Exception as exc:  # noqa: BLE001 - nothing may escape a mutation resolver
         return make([_internal_error(name, exc)])
+
+
+def _counted(name: str, make: Callable[[list[UserErrorType]], P]) -> Callable[[list[UserErrorType]], P]:
+    """``make``, counting the userErrors it answers (README "Metrics": commitments_user_errors_total)."""
+    def counted(errors: list[UserErrorType]) -> P:
+        record_user_errors(name, [e.code.value for e in errors])
+        return make(errors)
+
+    return counted
+
+
+def _payload_type(info: Info) -> type:
+    """The Python class of the mutation's payload (its field's return type, never null)."""
+    payload = info.return_type
+    if not isinstance(payload, type):
+        raise TypeError(f"{info.field_name} does not return a payload type")
+    return payload
 
 
 def _internal_error(name: str, exc: Exception) -> UserErrorType:

@@ -18,6 +18,7 @@ from app.api.invoices.types import Invoice
 from app.api.lifecycle.close_runs import CloseRun
 from app.api.ledger.types import CreditPool, LedgerEntry
 from app.api.tenancy.types import Account, Organization
+from app.api.usage.queries import UsageEvent
 from app.db import models
 
 
@@ -54,6 +55,7 @@ NODE_TYPES: dict[str, tuple[type[Any], Callable[[Info, Any], Awaitable[Any]]]] =
     "CreditPool": (models.CreditPool, _plain(CreditPool)),
     "LedgerEntry": (models.LedgerEntry, _entry),
     "CloseRun": (models.CloseRun, _plain(CloseRun)),
+    "UsageEvent": (models.UsageEvent, _plain(UsageEvent)),
 }
 
 

@@ -3,7 +3,10 @@
 A payload is a tree of Strawberry types (dataclasses) holding scalars, enums, Decimals, dates and
 private ids; relations and computed fields are resolvers, read when the payload is sent. ``encode``
 keeps the constructor fields with a type tag, ``decode`` builds the same objects again (only
-classes of this package), so a replay answers with the fields of the first answer.
+classes of this package), so a replay answers with the fields of the first answer. The payload
+itself is built as the replayed mutation's own payload type (``root``), whatever class the record
+names: an answer stored before a payload type was renamed (0.x: ``DeletePayload`` became
+``DeleteAccountPayload``...) replays as the type the schema now declares.
 
 ``canonical`` turns a mutation's coerced arguments into plain JSON for the fingerprint: input
 objects as sorted maps, Decimals normalized (``10`` and ``10.00`` are one amount), dates in ISO.
@@ -43,14 +46,14 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in an idempotency record")
 
 
-def decode(value: Any) -> Any:
-    """The objects ``encode`` was given."""
+def decode(value: Any, root: type | None = None) -> Any:
+    """The objects ``encode`` was given; the outermost object built as ``root`` when given."""
     if isinstance(value, list):
         return [decode(v) for v in value]
     if not isinstance(value, dict):
         return value
     if "$type" in value:
-        cls = _load(value["$type"])
+        cls = root if root is not None else _load(value["$type"])
         if not hasattr(cls, "__strawberry_definition__"):
             raise TypeError(f"{value['$type']} is not a GraphQL type")
         known = {f.name for f in dataclasses.fields(cls) if f.init}  # a field removed since is dropped

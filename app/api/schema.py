@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -18,7 +22,6 @@ from app.api.catalog.mutations import CatalogMutations
 from app.api.catalog.queries import CatalogQueries
 from app.api.commitments.mutations import CommitmentMutations
 from app.api.context import org_of
-from app.api.error_log import LoggedSchema
 from app.api.input_errors import InputErrorCodes
 from app.api.input_limits import ShortenLists
 from app.api.contracts.mutations import ContractMutations
@@ -28,17 +31,21 @@ from app.api.invoices.queries import InvoiceQueries
 from app.api.lifecycle.close_runs import CloseRunQueries
 from app.api.lifecycle.mutations import LifecycleMutations
 from app.api.nodes import resolve_node, resolve_nodes
+from app.api.operation_metrics import MeasuredSchema
+from app.api.scalars import UTC_DATETIME
 from app.api.switches import production_switches
 from app.api.tenancy.mutations import TenancyMutations
 from app.api.tenancy.queries import TenancyQueries
 from app.api.timeout import ExecutionTimeout
 from app.api.usage.mutations import ChargeMutations, UsageMutations
+from app.api.usage.queries import UsageEventQueries
+from app.observability.tracing import graphql_extension
 from app.settings import load_settings
 
 
 
 @strawberry.type(description="Read the caller's organization: every object is scoped to the API key's tenant.")
-class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, CloseRunQueries):
+class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, UsageEventQueries, CloseRunQueries):
     @strawberry.field(description="Any object by its global id; null if it does not exist in your organization.")
     async def node(self, info: Info, id: NodeId) -> relay.Node | None:
         org_of(info)
@@ -70,7 +77,7 @@ def _should_mask(error: GraphQLError) -> bool:
     return error.path is not None and not (original.extensions or {}).get("code")
 
 
-class LimitedSchema(LoggedSchema):
+class LimitedSchema(MeasuredSchema):
     """The schema with its fixed limits set on every operation's execution context where Strawberry
     creates it: the depth and alias rules added to the validation rules, the token limit to the
     parse options. Strawberry's AddValidationRules and MaxTokensLimiter did the same from an
@@ -91,8 +98,10 @@ class LimitedSchema(LoggedSchema):
         return context
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(tracer_provider: Any = None) -> strawberry.Schema:
+    """The schema; with a tracer provider, Strawberry's OpenTelemetry extension first (README "Tracing")."""
     settings = load_settings()
+    tracing = [] if tracer_provider is None else [graphql_extension(tracer_provider)]
     # The depth and alias rules are made once: the validation cache is keyed by the rule classes, and
     # QueryDepthLimiter / MaxAliasesLimiter made new ones per request, so it never hit.
     limits = (depth_rule(settings.max_query_depth, None, None), aliases_rule(settings.max_aliases))
@@ -101,7 +110,9 @@ def build_schema() -> strawberry.Schema:
         max_tokens=settings.max_tokens,
         query=Query,
         mutation=Mutation,
+        config=StrawberryConfig(scalar_map={datetime: UTC_DATETIME}),
         extensions=[
+            *tracing,  # its operation span holds the others' work
             *production_switches(settings),  # first, so that it sees the final errors
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -90,16 +90,24 @@ def _record(columns: list[_Column], row: Any) -> list[Any]:
 
 
 async def update_column(model: type[M], column: str, values: Mapping[int, Any], sql_type: str) -> None:
-    """Set ``column`` of each row id → value in ``values``: one statement (PostgreSQL: joined to the
-    values as arrays of ``sql_type``; SQLite: one prepared UPDATE run per row, in-process)."""
+    """Set ``column`` of each row id → value in ``values``, and ``updated_at`` to now where the model
+    has it: one statement (PostgreSQL: joined to the values as arrays of ``sql_type``; SQLite: one
+    prepared UPDATE run per row, in-process)."""
     if not values:
         return
     db = aggregates.client()
     table, field = model._meta.db_table, model._meta.fields_map[column]
     ids, new = list(values), [field.to_db_value(v, None) for v in values.values()]
+    stamp = model._meta.fields_map.get("updated_at")  # the UPDATE bypasses auto_now: set it here
+    now = stamp.to_db_value(timezone.now(), None) if stamp is not None else None
     if aggregates.dialect(db) == "postgres":
+        touch, params = (", updated_at = $3", [ids, new, now]) if stamp is not None else ("", [ids, new])
         await db.execute_query(
-            f"UPDATE {table} AS t SET {column} = v.value FROM unnest($1::int[], $2::{sql_type}[]) AS v(id, value)"
-            " WHERE t.id = v.id", [ids, new])
+            f"UPDATE {table} AS t SET {column} = v.value{touch} FROM unnest($1::int[], $2::{sql_type}[]) AS v(id, value)"
+            " WHERE t.id = v.id", params)
+        return
+    if stamp is not None:
+        await db.execute_many(f"UPDATE {table} SET {column} = ?, updated_at = ? WHERE id = ?",
+                              [[v, now, i] for i, v in zip(ids, new)])
         return
     await db.execute_many(f"UPDATE {table} SET {column} = ? WHERE id = ?", [[v, i] for i, v in zip(ids, new)])

@@ -1,4 +1,10 @@
-"""Batched pages of children: one statement for the same page of many parents' child lists.
+"""Keyset pages: a tenant's rows in id order (``keyset_page``, root lists), and batched pages of
+children: one statement for the same page of many parents' child lists.
+
+A page is the rows strictly between two exclusive id bounds (``lower`` < id < ``upper``, either
+may be absent), read from the low end (ascending) or from the high end (``descending``), at most
+``limit`` of them: forward and backward paging (Relay's ``first/after`` and ``last/before``) and
+newest-first lists are all one of these (app/api/pagination.py maps the arguments to bounds).
 
 A nested connection (``contracts { nodes { invoices(first: 10) { … } } }``) asks for the first N
 children of every parent on the page. ``child_pages`` answers all parents in one statement with
@@ -15,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.models import Model
 
@@ -30,17 +37,33 @@ def _ints(values: Sequence[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
-async def child_pages(model: type[M], org_id: int, fk: str, parent_ids: Sequence[int], *,
-                      after_id: int | None, limit: int) -> list[M]:
-    """For every parent, up to ``limit`` of its ``model`` rows with id > ``after_id``, in id order."""
+async def keyset_page(model: type[M], org_id: int, filters: dict[str, Any], *, lower: int | None,
+                      upper: int | None, descending: bool, limit: int) -> list[M]:
+    """Up to ``limit`` rows of the tenant matching ``filters`` with ``lower`` < id < ``upper``, in id
+    order from the low end, or from the high end if ``descending`` (then in descending id order)."""
+    query = model.filter(organization_id=org_id, **filters)
+    if lower is not None:
+        query = query.filter(id__gt=lower)
+    if upper is not None:
+        query = query.filter(id__lt=upper)
+    return await query.order_by("-id" if descending else "id").limit(limit)
+
+
+async def child_pages(model: type[M], org_id: int, fk: str, parent_ids: Sequence[int], *, lower: int | None,
+                      upper: int | None, descending: bool, limit: int) -> list[M]:
+    """For every parent, up to ``limit`` of its ``model`` rows with ``lower`` < id < ``upper``, from
+    the low end of its list, or from the high end if ``descending``; grouped by parent, each
+    parent's rows in the order they were read (descending ids if ``descending``)."""
     if not parent_ids or limit <= 0:
         return []
     table = model._meta.db_table
-    after = f' AND t."id" > {int(after_id)}' if after_id is not None else ""
+    bounds = "".join([f' AND t."id" > {int(lower)}' if lower is not None else "",
+                      f' AND t."id" < {int(upper)}' if upper is not None else ""])
+    order = "DESC" if descending else "ASC"
     sql = (
-        f'SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t."{fk}" ORDER BY t."id") AS "page_row" '
-        f'FROM "{table}" t WHERE t."organization_id" = {int(org_id)} AND t."{fk}" IN ({_ints(parent_ids)}){after}'
-        f') p WHERE p."page_row" <= {int(limit)} ORDER BY p."{fk}", p."id"'
+        f'SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t."{fk}" ORDER BY t."id" {order}) AS "page_row" '
+        f'FROM "{table}" t WHERE t."organization_id" = {int(org_id)} AND t."{fk}" IN ({_ints(parent_ids)}){bounds}'
+        f') p WHERE p."page_row" <= {int(limit)} ORDER BY p."{fk}", p."page_row"'
     )
     return await model.raw(sql)
 
@@ -69,3 +92,23 @@ async def running_sums(org_id: int, entry_ids: Sequence[int]) -> dict[int, Decim
     )
     rows = await db.execute_query_dict(sql)
     return {int(r["id"]): exact(r["running"]) for r in rows}
+
+
+async def timed_page(model: type[M], org_id: int, filters: dict[str, Any], time_field: str, *,
+                     lower: tuple[Any, int] | None, upper: tuple[Any, int] | None, descending: bool,
+                     limit: int) -> list[M]:
+    """``keyset_page`` in (``time_field``, id) order: rows with ``lower`` < (time, id) < ``upper``
+    (the keys of the rows the cursors name), from the low end, or from the high end if
+    ``descending``. The bounds are written so that an index on (organization_id, time, id) is
+    scanned from the first row of the range."""
+    query = model.filter(organization_id=org_id, **filters)
+    if lower is not None:
+        at, pk = lower
+        query = query.filter(Q(**{f"{time_field}__gt": at}) | Q(**{time_field: at, "id__gt": pk}),
+                             **{f"{time_field}__gte": at})
+    if upper is not None:
+        at, pk = upper
+        query = query.filter(Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "id__lt": pk}),
+                             **{f"{time_field}__lte": at})
+    order = (f"-{time_field}", "-id") if descending else (time_field, "id")
+    return await query.order_by(*order).limit(limit)

@@ -35,15 +35,5 @@ async def by_ids(model: type[M], org_id: int, ids: Sequence[int]) -> list[M]:
     return await model.filter(organization_id=org_id, id__in=list(ids))
 
 
-async def page(
-    model: type[M], org_id: int, *, after_id: int | None, limit: int, filters: dict[str, Any]
-) -> list[M]:
-    """Keyset page in id order: up to ``limit`` rows with id > ``after_id``."""
-    query = model.filter(organization_id=org_id, **filters)
-    if after_id is not None:
-        query = query.filter(id__gt=after_id)
-    return await query.order_by("id").limit(limit)
-
-
 async def count(model: type[M], org_id: int, filters: dict[str, Any]) -> int:
     return await model.filter(organization_id=org_id, **filters).count()

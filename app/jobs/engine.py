@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgqueuer import AsyncpgDriver, Queries
+from pgqueuer.adapters.persistence.qb import QueryQueueBuilder
 
 
 async def install_job_engine(client: Any) -> bool:
@@ -24,3 +25,16 @@ async def install_job_engine(client: Any) -> bool:
         if not await queries.schema_is_installed():
             await queries.install()
     return True
+
+
+QUEUE_DEPTH_CAP = 100_000  # jobs looked at per count: the count is at most this (README "Metrics")
+
+
+async def queue_depth(client: Any, cap: int = QUEUE_DEPTH_CAP) -> dict[str, int]:
+    """Jobs in PgQueuer's queue by status (``queued``, ``picked``, ``failed``...), counting at most
+    ``cap`` rows: a bounded query, run at each metrics scrape."""
+    table = QueryQueueBuilder().qualified.queue_table
+    rows = await client.execute_query_dict(
+        f"SELECT status::text AS status, count(*) AS jobs FROM (SELECT status FROM {table} LIMIT $1) AS q "
+        "GROUP BY status", [cap])
+    return {str(row["status"]): int(row["jobs"]) for row in rows}

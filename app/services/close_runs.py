@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from time import monotonic
 
+from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from app.clock import utc_now
@@ -74,7 +75,7 @@ async def start_run(org_id: int, as_of: date | None = None) -> CloseRun:
 async def close_chunk_job(payload: bytes) -> None:
     """The close-chunk job: close the chunk, then record its figures once."""
     job = ChunkJob.decode(payload)
-    await CloseRun.filter(id=job.run_id, status="QUEUED").update(status="RUNNING")
+    await CloseRun.filter(id=job.run_id, status="QUEUED").update(status="RUNNING", updated_at=timezone.now())  # bypasses auto_now
     report = await close_chunk(job.org_id, job.targets, job.as_of)
     await record_chunk(job, report)
 
@@ -99,7 +100,7 @@ async def record_chunk(job: ChunkJob, report: DueCloseReport) -> bool:
         elif run.status == "QUEUED":
             run.status = "RUNNING"
         await run.save(update_fields=["chunks_done", "closed", "already_closed", "failures", "status",
-                                      "finished_at"])
+                                      "finished_at", "updated_at"])
     return True
 
 

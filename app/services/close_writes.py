@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from tortoise import timezone
+
 from app.billing.charges import UsageTotal
 from app.billing.close import CloseResult
 from app.billing.money import as_quantity
@@ -125,30 +128,31 @@ async def _settle_windows(org_id: int, closes: Sequence[PendingClose]) -> None:
     if aggregates.dialect(db) == "postgres":
         commitments, numbers, measured, shortfalls = (list(column) for column in zip(*settled))
         await db.execute_query(
-            f"UPDATE {table} AS w SET settled = TRUE, measured = v.measured, shortfall = v.shortfall"
+            f"UPDATE {table} AS w SET settled = TRUE, measured = v.measured, shortfall = v.shortfall, updated_at = $6"
             " FROM unnest($1::int[], $2::int[], $3::numeric[], $4::numeric[]) AS v(commitment_id, number, measured,"
             " shortfall) WHERE w.organization_id = $5 AND w.commitment_id = v.commitment_id AND w.number = v.number",
-            [commitments, numbers, measured, shortfalls, org_id])
+            [commitments, numbers, measured, shortfalls, org_id, timezone.now()])
         return
     decimal = CommitmentWindow._meta.fields_map["measured"]
+    now = CommitmentWindow._meta.fields_map["updated_at"].to_db_value(timezone.now(), None)
     await db.execute_many(
-        f"UPDATE {table} SET settled = 1, measured = ?, shortfall = ?"
+        f"UPDATE {table} SET settled = 1, measured = ?, shortfall = ?, updated_at = ?"
         " WHERE organization_id = ? AND commitment_id = ? AND number = ?",
-        [[decimal.to_db_value(m, None), decimal.to_db_value(s, None), org_id, cid, n] for cid, n, m, s in settled])
+        [[decimal.to_db_value(m, None), decimal.to_db_value(s, None), now, org_id, cid, n] for cid, n, m, s in settled])
 
 
 async def _close_periods(org_id: int, closes: Sequence[PendingClose]) -> None:
     """Mark the periods closed; a contract with no open period left is ENDED."""
-    now = utc_now()
+    now, written = utc_now(), timezone.now()  # closed_at by the service's clock; updated_at as auto_now
     await BillingPeriod.filter(organization_id=org_id, id__in=[c.row.id for c in closes]).update(
-        status="CLOSED", closed_at=now)
+        status="CLOSED", closed_at=now, updated_at=written)  # .update() bypasses auto_now
     contract_ids = [c.contract.id for c in closes]
     still_open = set(await BillingPeriod.filter(
         organization_id=org_id, contract_id__in=contract_ids, status="OPEN").distinct().values_list("contract_id", flat=True))
     ended = [cid for cid in contract_ids if cid not in still_open]
     if ended:
-        await Contract.filter(organization_id=org_id, id__in=ended).update(status="ENDED")
+        await Contract.filter(organization_id=org_id, id__in=ended).update(status="ENDED", updated_at=written)
     for c in closes:
-        c.row.status, c.row.closed_at = "CLOSED", now
+        c.row.status, c.row.closed_at, c.row.updated_at = "CLOSED", now, written
         if c.contract.id in ended:
-            c.contract.status = "ENDED"
+            c.contract.status, c.contract.updated_at = "ENDED", written

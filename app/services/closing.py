@@ -19,6 +19,7 @@ from app.billing.close import close_period as core_close
 from app.billing.errors import BillingError
 from app.clock import today
 from app.db.models import BillingPeriod, Contract, Invoice, Organization
+from app.observability.metrics import record_closes
 from app.services.checks import require
 from app.services.close_input import gather
 from app.services.close_writes import PendingClose, write_closes
@@ -30,7 +31,9 @@ async def close_period(org_id: int, contract_id: int, period_start: date | None 
 
     Closing a closed period returns its invoice and writes nothing.
     """
-    invoice, _ = await _close_once(org_id, contract_id, period_start)
+    invoice, closed = await _close_once(org_id, contract_id, period_start)
+    if closed:
+        record_closes("single", 1)  # README "Metrics"
     return invoice
 
 

@@ -27,7 +27,7 @@ from app.services.usage_rules import ACTIVE, MAX_INTEGER_DIGITS, PLACES, field_t
 from app.services.usage_store import closed_periods, in_closed, is_postgres, lock_contracts
 
 _COLUMNS = ("organization_id", "contract_id", "product_id", "amount", "service_date", "description",
-            "idempotency_key", "created_at", "seq")
+            "idempotency_key", "created_at", "updated_at", "seq")
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,9 @@ async def post_charge(org_id: int, spec: OneTimeChargeSpec) -> tuple[OneTimeChar
         if in_closed(await closed_periods(conn, org_id, [contract.id]), contract.id, spec.service_date):
             raise fail(ErrorCode.PERIOD_CLOSED, f"{spec.service_date} lies in a closed billing period",
                        "input.serviceDate")
+        now = utc_now()
         values = (org_id, contract.id, spec.product_id, (spec.amount + 0).quantize(PLACES), spec.service_date,
-                  spec.description, spec.idempotency_key, utc_now(), await _next_charge_seq(org_id, contract.id))
+                  spec.description, spec.idempotency_key, now, now, await _next_charge_seq(org_id, contract.id))
         marks = (", ".join(f"${i + 1}" for i in range(len(_COLUMNS))) if is_postgres(conn)
                  else ", ".join("?" * len(_COLUMNS)))
         rows = await conn.execute_query_dict(

@@ -32,6 +32,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app.clock import utc_now
+from app.observability.metrics import record_usage_events
 from app.services import usage_store
 from app.services.errors import ErrorCode, fail
 from app.services.usage_lookups import load, resolve
@@ -47,6 +48,7 @@ from app.services.usage_rules import (
 )
 
 MAX_BATCH = 1000  # events per recordUsage request
+GRAPHQL_PATH, BULK_PATH = "graphql", "bulk"  # the entry points, as the metrics name them
 BULK_BATCH = 5000  # events per transaction of the bulk path
 
 _ACCEPTED = EventStatus.ACCEPTED
@@ -65,7 +67,7 @@ async def record_usage(org_id: int, events: Sequence[UsageEventSpec]) -> list[Ev
     """Record a batch of at most ``MAX_BATCH`` events: one result per event, in order."""
     if len(events) > MAX_BATCH:
         raise fail(ErrorCode.INVALID_INPUT, f"at most {MAX_BATCH} events per batch, got {len(events)}", "events")
-    return await record_batch(org_id, events)
+    return await record_batch(org_id, events, GRAPHQL_PATH)
 
 
 @dataclass(slots=True)
@@ -94,14 +96,16 @@ def shape_batch(events: Sequence[UsageEventSpec]) -> Shaped:
     return Shaped(events, results, keyed, shaped)
 
 
-async def record_batch(org_id: int, events: Sequence[UsageEventSpec]) -> list[EventResult]:
+async def record_batch(org_id: int, events: Sequence[UsageEventSpec], path: str = GRAPHQL_PATH) -> list[EventResult]:
     """Record ``events`` (no size limit here: callers bound it): one result per event, in order."""
-    return await store_batch(org_id, shape_batch(events))
+    return await store_batch(org_id, shape_batch(events), path)
 
 
-async def store_batch(org_id: int, batch: Shaped) -> list[EventResult]:
-    """The checks that need the database and the insert, in ONE transaction: one result per event."""
+async def store_batch(org_id: int, batch: Shaped, path: str = GRAPHQL_PATH) -> list[EventResult]:
+    """The checks that need the database and the insert, in ONE transaction: one result per event.
+    The batch's counts go to the metrics once (README "Metrics"; ``path``: graphql or bulk)."""
     events, results, keyed, shaped = batch.specs, batch.results, batch.keyed, batch.shaped
+    accepted = duplicates = 0
     if keyed:
         async with in_transaction() as conn:
             stored = await usage_store.stored_keys(conn, org_id, sorted({k for _, k in keyed}))
@@ -109,6 +113,7 @@ async def store_batch(org_id: int, batch: Shaped) -> list[EventResult]:
                 for i, key in keyed:  # a stored key is a DUPLICATE before any other check
                     if key in stored:
                         results[i] = _duplicate(i, _STORED)
+                        duplicates += 1
                 shaped = [e for e in shaped if e.key not in stored]
             found = await load(org_id, events, shaped)
             valid: list[ShapedEvent] = []
@@ -121,17 +126,21 @@ async def store_batch(org_id: int, batch: Shaped) -> list[EventResult]:
                     continue
                 if event.key in taken:
                     results[event.index] = _duplicate(event.index, "the same idempotency key came earlier in this batch")
+                    duplicates += 1
                     continue
                 taken.add(event.key)
                 valid.append(event)
             if valid:
-                await _store(conn, org_id, valid, results)
+                accepted, concurrent = await _store(conn, org_id, valid, results)
+                duplicates += concurrent
+    record_usage_events(path, accepted, duplicates, len(events) - accepted - duplicates)
     return results  # type: ignore[return-value] - every index is set by now
 
 
 async def _store(conn: BaseDBAsyncClient, org_id: int, valid: list[ShapedEvent],
-                 results: list[EventResult | None]) -> None:
-    """Lock the contracts, re-check their status and closed periods, insert the rest in one statement."""
+                 results: list[EventResult | None]) -> tuple[int, int]:
+    """Lock the contracts, re-check their status and closed periods, insert the rest in one statement;
+    (accepted, duplicates: stored concurrently)."""
     statuses = await usage_store.lock_contracts(conn, org_id, [e.contract_id for e in valid if e.contract_id])
     closed = await usage_store.closed_periods(conn, org_id, list(statuses))
     rows: list[usage_store.EventRow] = []
@@ -155,3 +164,4 @@ async def _store(conn: BaseDBAsyncClient, org_id: int, valid: list[ShapedEvent],
             results[event.index] = EventResult(event.index, _ACCEPTED)
         else:
             results[event.index] = _duplicate(event.index, f"{_STORED} (concurrently)")
+    return len(inserted), len(pending) - len(inserted)

@@ -7,7 +7,6 @@ import csv
 import gzip
 import io
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ CSV = {"Content-Type": "text/csv"}
 
 
 def client(**settings: Any) -> httpx.AsyncClient:
-    app = create_app(replace(load_settings(), **settings), manage_db=False)
+    app = create_app(load_settings().model_copy(update=settings), manage_db=False)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=120)
 
 

@@ -3,8 +3,6 @@ origin is allowed unless configured (the embedded GraphiQL is served from the AP
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import httpx
 
 from app.main import create_app
@@ -16,7 +14,7 @@ PREFLIGHT = {"Origin": APP_ORIGIN, "Access-Control-Request-Method": "POST",
 
 
 def client(*origins: str) -> httpx.AsyncClient:
-    app = create_app(replace(load_settings(), cors_origins=origins), manage_db=False)
+    app = create_app(load_settings().model_copy(update={"cors_origins": origins}), manage_db=False)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 

@@ -51,6 +51,9 @@ def test_ingest_a_gzipped_ndjson_file_in_several_requests(live: LiveServer, tmp_
     assert "accepted 23, duplicate 0, rejected 2" in first.stdout
     assert "line 7: REJECTED INVALID_AMOUNT quantity" in first.stdout
     assert "line 20: REJECTED INVALID_INPUT" in first.stdout
+    progress = first.stderr.splitlines()  # a pipe: plain lines, no bar (README "Command line")
+    assert progress[-1].startswith("ingest usage.ndjson.gz: ") and progress[-1].endswith(" 25 events")
+    assert "\r" not in first.stderr and "\x1b" not in first.stderr
     again = run_cli(live, path)
     assert "accepted 0, duplicate 23, rejected 2" in again.stdout
 

@@ -11,7 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import asyncio, sys
-from dataclasses import replace
 import httpx
 from tortoise import connections
 from app.db.config import close_db, init_db
@@ -22,7 +21,7 @@ from app.settings import load_settings
 async def main(url):
     await apply_migrations(url)
     await init_db(url)
-    app = create_app(replace(load_settings(), database_url=url), manage_db=False)
+    app = create_app(load_settings().model_copy(update={"database_url": url}), manage_db=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         ok = await http.get("/ready")
         assert ok.status_code == 200 and ok.json()["pendingMigrations"] == [], ok.text

@@ -192,6 +192,7 @@ ROOT_FIELDS = [
     "{ products { totalCount } }",
     "{ contracts { totalCount } }",
     '{ invoices(contractId: "Q29udHJhY3Q6MQ==") { totalCount } }',
+    '{ usageEvents { totalCount } }',
     '{ closeRun(id: "Q2xvc2VSdW46MQ==") { status } }',
     '{ node(id: "QWNjb3VudDox") { id } }',
     '{ nodes(ids: ["QWNjb3VudDox"]) { id } }',

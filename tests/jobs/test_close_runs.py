@@ -144,8 +144,6 @@ async def test_the_in_process_queue_runs_jobs_in_a_fresh_context(db: str) -> Non
 
 
 async def test_the_server_runs_jobs_in_process_on_sqlite_and_hands_them_to_pgqueuer_on_postgres() -> None:
-    import dataclasses
-
     from app.jobs.lifecycle import start_jobs
     from app.jobs.queue import PgQueuerQueue, current_queue
     from app.settings import load_settings
@@ -153,13 +151,13 @@ async def test_the_server_runs_jobs_in_process_on_sqlite_and_hands_them_to_pgque
     base = load_settings()
     previous = current_queue()
     try:
-        embedded = await start_jobs(dataclasses.replace(base, database_url="sqlite://:memory:"))
+        embedded = await start_jobs(base.model_copy(update={"database_url": "sqlite://:memory:"}))
         assert isinstance(current_queue(), InProcessQueue)
         assert [t.get_name() for t in embedded.tasks] == ["close-schedule"]
         await embedded.stop()
         assert all(t.done() for t in embedded.tasks)
-        postgres = await start_jobs(dataclasses.replace(base, database_url="postgres://x@127.0.0.1:1/none",
-                                                        in_process_worker=False))
+        postgres = await start_jobs(base.model_copy(update={"database_url": "postgres://x@127.0.0.1:1/none",
+                                                             "in_process_worker": False}))
         assert isinstance(current_queue(), PgQueuerQueue) and postgres.tasks == []
         await postgres.stop()
     finally:
@@ -168,14 +166,12 @@ async def test_the_server_runs_jobs_in_process_on_sqlite_and_hands_them_to_pgque
 
 async def test_wait_true_answers_with_the_run_running_when_its_wait_runs_out(db: str, recorder: Recorder,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import dataclasses
-
     from app.api.lifecycle import mutations
     from app.settings import load_settings
 
-    settings = dataclasses.replace(load_settings(), close_wait_seconds=0.2, request_timeout_seconds=10)
+    settings = load_settings().model_copy(update={"close_wait_seconds": 0.2, "request_timeout_seconds": 10})
     monkeypatch.setattr(mutations, "load_settings", lambda: settings)
-    assert mutations.wait_seconds(dataclasses.replace(settings, close_wait_seconds=300)) == 8  # < the timeout
+    assert mutations.wait_seconds(settings.model_copy(update={"close_wait_seconds": 300})) == 8  # < the timeout
     org, _ = await org_with_contracts(1)
     out = await gql_raw(org, CLOSE, {"wait": True})  # nobody runs the recorded job
     assert out.errors is None

@@ -107,15 +107,13 @@ async def test_a_worker_killed_mid_run_is_retried_and_everything_closes_once(wor
 async def test_the_server_consumes_jobs_itself_on_postgres(pgqueuer: str) -> None:
     """The lifespan's start_jobs on PostgreSQL: jobs go to PgQueuer and the server's own consumer
     runs them, so closeDuePeriods(wait: true) completes with no worker process."""
-    import dataclasses
-
     from app.jobs.lifecycle import start_jobs
     from app.jobs.queue import current_queue
     from app.settings import load_settings
     from tests.api.helpers import gql
 
-    settings = dataclasses.replace(load_settings(), database_url=pgqueuer, in_process_worker=True,
-                                   close_schedule="0 0 1 1 *")  # registered with PgQueuer; no tick during the test
+    settings = load_settings().model_copy(update={"database_url": pgqueuer, "in_process_worker": True,
+                                                  "close_schedule": "0 0 1 1 *"})  # registered with PgQueuer; no tick during the test
     previous = current_queue()
     background = await start_jobs(settings)
     try:

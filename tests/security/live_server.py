@@ -100,6 +100,16 @@ class LiveServer:
         return sock
 
 
+def create_org(database_url: str, name: str, currency: str = "GBP", timeout: float = 60) -> str:
+    """A new organization's API key, made by ``commitments create-org`` (the way to get one on
+    PostgreSQL, where ``serve`` makes no embedded organization)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMITMENTS_", "DATABASE_URL"))}
+    done = subprocess.run([sys.executable, "-m", "app.cli", "create-org", name, "--currency", currency],
+                          cwd=REPO, env={**env, "DATABASE_URL": database_url}, capture_output=True,
+                          timeout=timeout, check=True)
+    return done.stdout.decode().rsplit(":", 1)[1].strip()
+
+
 def read_until_closed(sock: socket.socket, limit: float) -> tuple[bytes, float]:
     """Everything the server sends until it closes the connection, and how long that took."""
     started = time.monotonic()

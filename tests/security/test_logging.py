@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import logging.config
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -20,29 +19,16 @@ import pytest
 from app.main import create_app
 from app.request_context import bind_request_id, reset_request_id
 from app.services.organizations import create_organization
+from tests.log_capture import captured_logs
 
 SECRET = "s3cr3t-b0dy-marker"
-LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "tortoise", "aiosqlite", "asyncpg", "app")
 
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
     """The service's own logging configuration, at DEBUG, written to a buffer; restored afterwards."""
-    from app.logging_config import log_config
-
-    saved = {name: (lg.level, lg.handlers[:], lg.propagate, lg.filters[:])
-             for name in LOGGERS for lg in [logging.getLogger(name)]}
-    buffer = io.StringIO()
-    logging.config.dictConfig(log_config("DEBUG", stream=buffer))
-    try:
+    with captured_logs() as buffer:
         yield buffer
-    finally:
-        for name, (level, handlers, propagate, filters) in saved.items():
-            lg = logging.getLogger(name)
-            lg.setLevel(level)
-            lg.handlers[:] = handlers
-            lg.propagate = propagate
-            lg.filters[:] = filters
 
 
 def client() -> httpx.AsyncClient:

@@ -240,7 +240,9 @@ async def test_a_database_outage_answers_503_with_retry_after(tmp_path: Path, po
     name, away = f"test_outage_{uuid.uuid4().hex[:10]}", f"test_away_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(f"{base}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
-    live = LiveServer(tmp_path, {**LIMITS, "DATABASE_URL": f"{base}/{name}"})
+    # text lines, as read below (JSON is the default on PostgreSQL: README "Request ids and logs")
+    live = LiveServer(tmp_path, {**LIMITS, "DATABASE_URL": f"{base}/{name}", "COMMITMENTS_MIGRATE_ON_START": "true",
+                                 "COMMITMENTS_LOG_FORMAT": "text"})
     try:
         live.start()
         key = await _create_key(f"{base}/{name}")

@@ -16,6 +16,7 @@ from app.api.enums import ChargeType
 from app.api.errors import UserErrorType
 from app.api.input_limits import limited, require_valid
 from app.api.mutation_guard import IdempotencyKey, guard
+from app.api.payloads import Refusable
 from app.billing import terms
 from app.services import balances
 from app.services.checks import MAX_CHARGE_TYPES, MAX_CURRENCY, MAX_NAME, MAX_PRODUCT_IDS
@@ -49,7 +50,7 @@ class CreateBalanceInput:
 
 
 @strawberry.type(description="Result of createBalance.")
-class BalancePayload:
+class CreateBalancePayload(Refusable):
     balance: Balance | None = strawberry.field(description="The balance, if created.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was created.")
 
@@ -57,12 +58,12 @@ class BalancePayload:
 @strawberry.type
 class BalanceMutations:
     @strawberry.mutation(description="Credit an account with a balance.")
-    async def create_balance(self, info: Info, input: Annotated[CreateBalanceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> BalancePayload:
+    async def create_balance(self, info: Info, input: Annotated[CreateBalanceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> CreateBalancePayload:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: BalancePayload(balance=None, user_errors=errors),
+            CreateBalancePayload.refused,
             lambda: balances.create_balance(org_id, input.to_spec()),
-            lambda row: BalancePayload(balance=Balance.from_row(row), user_errors=[]),
+            lambda row: CreateBalancePayload(balance=Balance.from_row(row), user_errors=[]),
             key=idempotency_key,
         )

@@ -13,11 +13,12 @@ from app.api.catalog.types import Product
 from app.api.enums import ChargeType
 from app.api.ledger.types import CreditPool
 from app.api.scalars import money
+from app.api.timestamps import Timestamped, stamps
 from app.db import models
 
 
 @strawberry.type(description="A top-up credit on an account (free credit, goodwill, prepaid draw-down).")
-class Balance(relay.Node):
+class Balance(Timestamped, relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Display name.")
     currency: str = strawberry.field(description="ISO 4217 currency; pays charges of contracts in this currency.")
@@ -30,7 +31,7 @@ class Balance(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Balance) -> Balance:
-        return cls(id=row.id, name=row.name, currency=row.currency, amount=money(row.amount, row.currency),
+        return cls(**stamps(row), id=row.id, name=row.name, currency=row.currency, amount=money(row.amount, row.currency),
                    start_date=row.start_date, end_date=row.end_date, priority=row.priority,
                    eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
                    account_id=row.account_id)

@@ -16,7 +16,7 @@ from app.api.enums import ProductKind
 from app.api.errors import UserErrorType
 from app.api.input_limits import limited, require_valid
 from app.api.mutation_guard import IdempotencyKey, guard
-from app.api.tenancy.mutations import DeletePayload, deleted
+from app.api.payloads import DeletePayloadFields, Refusable
 from app.services import products
 from app.services.checks import MAX_CODE, MAX_NAME, MAX_PACKAGE_ITEMS, MAX_UNIT
 
@@ -49,44 +49,56 @@ class ProductInput:
                                     package_items=items)
 
 
-@strawberry.type(description="Result of createProduct / updateProduct.")
-class ProductPayload:
-    product: Product | None = strawberry.field(description="The product, if written.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+@strawberry.type
+class ProductPayloadFields(Refusable):
+    """The fields of createProduct's and updateProduct's payloads."""
+
+    product: Product | None = strawberry.field(description="The product as written; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
-def _payload(errors: list[UserErrorType]) -> ProductPayload:
-    return ProductPayload(product=None, user_errors=errors)
+@strawberry.type(description="Result of createProduct.")
+class CreateProductPayload(ProductPayloadFields):
+    pass
 
 
-def _ok(row: object) -> ProductPayload:
-    return ProductPayload(product=Product.from_row(row), user_errors=[])  # type: ignore[arg-type]
+@strawberry.type(description="Result of updateProduct.")
+class UpdateProductPayload(ProductPayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of deleteProduct.")
+class DeleteProductPayload(DeletePayloadFields):
+    pass
 
 
 @strawberry.type
 class CatalogMutations:
     @strawberry.mutation(description="Create a usage class, service or package.")
-    async def create_product(self, info: Info, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ProductPayload:
+    async def create_product(self, info: Info, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> CreateProductPayload:
         org_id = org_of(info)
-        return await guard(info, _payload, lambda: products.create_product(org_id, input.to_spec()), _ok,
+        return await guard(info, CreateProductPayload.refused, lambda: products.create_product(org_id, input.to_spec()),
+                           lambda row: CreateProductPayload(product=Product.from_row(row), user_errors=[]),
                            key=idempotency_key)
 
     @strawberry.mutation(description="Change a product; omitted fields keep their value.")
-    async def update_product(self, info: Info, id: NodeId, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ProductPayload:
+    async def update_product(self, info: Info, id: NodeId, input: Annotated[ProductInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> UpdateProductPayload:
         org_id = org_of(info)
         return await guard(
             info,
-            _payload, lambda: products.update_product(org_id, ids.decode(id, "Product", "id"), input.to_spec()), _ok,
+            UpdateProductPayload.refused,
+            lambda: products.update_product(org_id, ids.decode(id, "Product", "id"), input.to_spec()),
+            lambda row: UpdateProductPayload(product=Product.from_row(row), user_errors=[]),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Delete a product nothing refers to.")
-    async def delete_product(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
+    async def delete_product(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeleteProductPayload:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+            DeleteProductPayload.refused,
             lambda: products.delete_product(org_id, ids.decode(id, "Product", "id")),
-            lambda _: deleted(id),
+            lambda _: DeleteProductPayload.deleted(id),
             key=idempotency_key,
         )

@@ -10,11 +10,12 @@ from strawberry.types import Info
 
 from app.api.enums import ProductKind
 from app.api.scalars import quantity
+from app.api.timestamps import Timestamped, stamps
 from app.db import models
 
 
 @strawberry.type(description="A catalog item: a usage class (metered), a service, or a package of services.")
-class Product(relay.Node):
+class Product(Timestamped, relay.Node):
     id: relay.NodeID[int]
     code: str = strawberry.field(description="Unique code within the organization, e.g. sms-mo-mb or sim-a.")
     name: str = strawberry.field(description="Display name.")
@@ -23,7 +24,7 @@ class Product(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Product) -> Product:
-        return cls(id=row.id, code=row.code, name=row.name, kind=ProductKind(row.kind), unit=row.unit)
+        return cls(**stamps(row), id=row.id, code=row.code, name=row.name, kind=ProductKind(row.kind), unit=row.unit)
 
     @strawberry.field(description="The services a package holds (empty for other kinds).")
     async def package_items(self, info: Info) -> list[PackageItem]:
@@ -40,7 +41,7 @@ class PackageItem:
     def from_row(cls, row: models.PackageItem) -> PackageItem:
         return cls(quantity=quantity(row.quantity), service_id=row.service_id)
 
-    @strawberry.field(description="The service.")
+    @strawberry.field(description="The SERVICE product the package holds, quantity units of it per package.")
     async def service(self, info: Info) -> Product:
         return Product.from_row(await info.context.loaders.by_id(models.Product).load(self.service_id))
 

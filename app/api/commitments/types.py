@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from app.api.args import After, First
+from app.api.args import After, Before, First, Last
 from app.api.catalog.types import Product, load_product
 from app.api.enums import (
     ChargeType,
@@ -23,9 +23,10 @@ from app.api.enums import (
     TierMode,
 )
 from app.api.ledger.types import CreditPool, load_pool
-from app.api.pagination import Connection, child_connection, list_connection
+from app.api.pagination import Connection, Paging, child_connection, list_connection
 from app.api.previews import contract_draws
 from app.api.scalars import money, optional_quantity, quantity
+from app.api.timestamps import Timestamped, stamps
 from app.billing.activation import window_plans
 from app.billing.terms import Commitment as CoreCommitment
 from app.billing.terms import CommitmentType as CoreType
@@ -79,7 +80,7 @@ class Window:
     partial: bool = strawberry.field(description="True if the commitment's end cuts the window short.")
     committed: Decimal = strawberry.field(description="Committed amount (prorated for partial SPEND/USAGE windows).")
     measured: Decimal | None = strawberry.field(default=None, description="What the window has measured so far (SPEC §4's M). Until the window is settled it is projected: the closed periods' kept figures plus every usage event and one-time charge recorded so far in its open periods, rated as if they closed now; once settled, the figure its close billed. Null on a draft.")
-    shortfall: Decimal | None = strawberry.field(default=None, description="max(0, committed - measured), times the connections for AVERAGE_USAGE. Projected like `measured` until the window is settled, then the settled figure its close billed. Null on a draft.")
+    shortfall: Decimal | None = strawberry.field(default=None, description="How far measured falls short of committed: max(0, committed - measured), times the connections for AVERAGE_USAGE. Projected like `measured` until the window is settled, then the settled figure its close billed. Null on a draft.")
     settled: bool = strawberry.field(default=False, description="True once the close of its last billing period settled it: every figure is then final (settled), none is projected.")
     pool_id: strawberry.Private[int | None] = None
     contract_id: strawberry.Private[int | None] = None
@@ -124,7 +125,7 @@ def window_loader(info: Info) -> DataLoader[int, list[WindowState]]:
 
 
 @strawberry.type(description="A promise inside a contract: what is measured, how much per window, how paid, what a miss costs.")
-class Commitment(relay.Node):
+class Commitment(Timestamped, relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Display name.")
     type: CommitmentType = strawberry.field(description="What is measured (SPEC §4).")
@@ -152,7 +153,7 @@ class Commitment(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Commitment, currency: str) -> Commitment:
-        return cls(
+        return cls(**stamps(row),
             id=row.id, name=row.name, type=CommitmentType(row.type), start_date=row.start_date,
             end_date=row.end_date, frequency=Frequency(row.frequency),
             package_frequency=Frequency(row.package_frequency) if row.package_frequency else None,
@@ -203,9 +204,10 @@ class Commitment(relay.Node):
         return await load_product(info, self.package_id)
 
     @strawberry.field(description="The commitment's windows in order: on a draft computed from its terms (committed only); once active the materialized windows with what they measured (live until settled) and their pools.")
-    async def windows(self, info: Info, first: First = 20, after: After = None) -> Connection[Window]:
+    async def windows(self, info: Info, first: First = None, after: After = None,
+                      last: Last = None, before: Before = None) -> Connection[Window]:
         windows = await self._windows(info)
-        return list_connection(windows, first, after, lambda w: w.number, lambda w: w)
+        return list_connection(windows, Paging.of(first, after, last, before), lambda w: w.number, lambda w: w)
 
     async def _windows(self, info: Info) -> list[Window]:
         contract = await info.context.loaders.by_id(models.Contract).load(self.contract_id)
@@ -228,7 +230,8 @@ class Commitment(relay.Node):
                 for p in window_plans(core, self.currency)]
 
     @strawberry.field(description="The commitment's credit pools (prepaid windows, postpaid tracking, rollover credits) in creation order.")
-    async def pools(self, info: Info, first: First = 20, after: After = None) -> Connection[CreditPool]:
+    async def pools(self, info: Info, first: First = None, after: After = None,
+                    last: Last = None, before: Before = None) -> Connection[CreditPool]:
         # Pools are inserted in their creation order (seq), so id order is creation order.
-        return await child_connection(info, models.CreditPool, "commitment_id", self.id, first, after,
+        return await child_connection(info, models.CreditPool, "commitment_id", self.id, Paging.of(first, after, last, before),
                                       CreditPool.from_row)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -19,35 +20,94 @@ from app.api.contracts.inputs import (
 from app.api.contracts.types import Contract, Price, ServiceLine
 from app.api.errors import UserErrorType
 from app.api.mutation_guard import IdempotencyKey, guard
-from app.api.tenancy.mutations import DeletePayload, deleted
+from app.api.payloads import DeletePayloadFields, Refusable
 from app.db import models
 from app.services import contracts
 
 
-@strawberry.type(description="Result of a contract mutation.")
-class ContractPayload:
-    contract: Contract | None = strawberry.field(description="The contract, if written.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+@strawberry.type
+class ContractPayloadFields(Refusable):
+    """The fields of createContract's, updateContract's and cancelContract's payloads."""
+
+    contract: Contract | None = strawberry.field(description="The contract as written; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
-@strawberry.type(description="Result of createPrice / updatePrice.")
-class PricePayload:
-    price: Price | None = strawberry.field(description="The price, if written.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+@strawberry.type
+class PricePayloadFields(Refusable):
+    """The fields of createPrice's and updatePrice's payloads."""
+
+    price: Price | None = strawberry.field(description="The price as written; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
-@strawberry.type(description="Result of createServiceLine / updateServiceLine.")
-class ServiceLinePayload:
-    service_line: ServiceLine | None = strawberry.field(description="The service line, if written.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written.")
+@strawberry.type
+class ServiceLinePayloadFields(Refusable):
+    """The fields of createServiceLine's and updateServiceLine's payloads."""
+
+    service_line: ServiceLine | None = strawberry.field(
+        description="The service line as written; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
-def _contract_errors(errors: list[UserErrorType]) -> ContractPayload:
-    return ContractPayload(contract=None, user_errors=errors)
+@strawberry.type(description="Result of createContract.")
+class CreateContractPayload(ContractPayloadFields):
+    pass
 
 
-def _contract_ok(row: models.Contract) -> ContractPayload:
-    return ContractPayload(contract=Contract.from_row(row), user_errors=[])
+@strawberry.type(description="Result of updateContract.")
+class UpdateContractPayload(ContractPayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of cancelContract.")
+class CancelContractPayload(ContractPayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of deleteContract.")
+class DeleteContractPayload(DeletePayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of createPrice.")
+class CreatePricePayload(PricePayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of updatePrice.")
+class UpdatePricePayload(PricePayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of deletePrice.")
+class DeletePricePayload(DeletePayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of createServiceLine.")
+class CreateServiceLinePayload(ServiceLinePayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of updateServiceLine.")
+class UpdateServiceLinePayload(ServiceLinePayloadFields):
+    pass
+
+
+@strawberry.type(description="Result of deleteServiceLine.")
+class DeleteServiceLinePayload(DeletePayloadFields):
+    pass
+
+
+C = TypeVar("C", bound=ContractPayloadFields)
+PP = TypeVar("PP", bound=PricePayloadFields)
+L = TypeVar("L", bound=ServiceLinePayloadFields)
+D = TypeVar("D", bound=DeletePayloadFields)
+
+
+def _contract(payload: type[C]) -> Callable[[models.Contract], C]:
+    return lambda row: payload(contract=Contract.from_row(row), user_errors=[])
 
 
 async def _currency(info: Info, contract_id: int) -> str:
@@ -55,22 +115,21 @@ async def _currency(info: Info, contract_id: int) -> str:
     return str(contract.currency)
 
 
-async def _price_ok(info: Info, row: models.Price) -> PricePayload:
-    return PricePayload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
+async def _price(info: Info, payload: type[PP], row: models.Price) -> PP:
+    return payload(price=Price.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
 
 
-async def _line_ok(info: Info, row: models.ServiceLine) -> ServiceLinePayload:
-    line = ServiceLine.from_row(row, await _currency(info, row.contract_id))
-    return ServiceLinePayload(service_line=line, user_errors=[])
+async def _line(info: Info, payload: type[L], row: models.ServiceLine) -> L:
+    return payload(service_line=ServiceLine.from_row(row, await _currency(info, row.contract_id)), user_errors=[])
 
 
-async def _delete(info: Info, model: type, global_id: str, type_name: str, key: str | None) -> DeletePayload:
+async def _delete(info: Info, payload: type[D], model: type, global_id: str, type_name: str, key: str | None) -> D:
     org_id = org_of(info)
     return await guard(
         info,
-        lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+        payload.refused,
         lambda: contracts.delete_part(org_id, model, ids.decode(global_id, type_name, "id")),
-        lambda _: deleted(global_id),
+        lambda _: payload.deleted(global_id),
         key=key,
     )
 
@@ -78,92 +137,88 @@ async def _delete(info: Info, model: type, global_id: str, type_name: str, key: 
 @strawberry.type
 class ContractMutations:
     @strawberry.mutation(description="Create a DRAFT contract with its prices, service lines and commitments.")
-    async def create_contract(self, info: Info, input: Annotated[CreateContractInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ContractPayload:
+    async def create_contract(self, info: Info, input: Annotated[CreateContractInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> CreateContractPayload:
         org_id = org_of(info)
-        return await guard(info, _contract_errors, lambda: contracts.create_contract(org_id, input.to_spec()),
-                           _contract_ok, key=idempotency_key)
+        return await guard(info, CreateContractPayload.refused, lambda: contracts.create_contract(org_id, input.to_spec()),
+                           _contract(CreateContractPayload), key=idempotency_key)
 
     @strawberry.mutation(description="Change a DRAFT contract's scalar fields.")
-    async def update_contract(self, info: Info, id: NodeId, input: Annotated[UpdateContractInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ContractPayload:
+    async def update_contract(self, info: Info, id: NodeId, input: Annotated[UpdateContractInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> UpdateContractPayload:
         org_id = org_of(info)
         return await guard(
             info,
-            _contract_errors,
+            UpdateContractPayload.refused,
             lambda: contracts.update_contract(org_id, ids.decode(id, "Contract", "id"), input.to_patch()),
-            _contract_ok,
+            _contract(UpdateContractPayload),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Cancel a DRAFT contract (it is kept, with status CANCELLED).")
-    async def cancel_contract(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> ContractPayload:
+    async def cancel_contract(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> CancelContractPayload:
         org_id = org_of(info)
-        return await guard(info, _contract_errors,
+        return await guard(info, CancelContractPayload.refused,
                            lambda: contracts.cancel_contract(org_id, ids.decode(id, "Contract", "id")),
-                           _contract_ok, key=idempotency_key)
+                           _contract(CancelContractPayload), key=idempotency_key)
 
     @strawberry.mutation(description="Delete a DRAFT or CANCELLED contract with all its parts.")
-    async def delete_contract(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
+    async def delete_contract(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeleteContractPayload:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+            DeleteContractPayload.refused,
             lambda: contracts.delete_contract(org_id, ids.decode(id, "Contract", "id")),
-            lambda _: deleted(id),
+            lambda _: DeleteContractPayload.deleted(id),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Add a usage-class price to a draft contract.")
-    async def create_price(self, info: Info, contract_id: ContractId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> PricePayload:
+    async def create_price(self, info: Info, contract_id: ContractId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> CreatePricePayload:
         org_id = org_of(info)
-
         return await guard(
             info,
-            lambda errors: PricePayload(price=None, user_errors=errors),
+            CreatePricePayload.refused,
             lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
-            lambda row: _price_ok(info, row),
+            lambda row: _price(info, CreatePricePayload, row),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Replace a price of a draft contract.")
-    async def update_price(self, info: Info, id: NodeId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> PricePayload:
+    async def update_price(self, info: Info, id: NodeId, input: Annotated[PriceInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> UpdatePricePayload:
         org_id = org_of(info)
-
         return await guard(
             info,
-            lambda errors: PricePayload(price=None, user_errors=errors),
+            UpdatePricePayload.refused,
             lambda: contracts.update_part(org_id, ids.decode(id, "Price", "id"), input.to_spec()),
-            lambda row: _price_ok(info, row),
+            lambda row: _price(info, UpdatePricePayload, row),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Remove a price from a draft contract.")
-    async def delete_price(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
-        return await _delete(info, models.Price, id, "Price", idempotency_key)
+    async def delete_price(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePricePayload:
+        return await _delete(info, DeletePricePayload, models.Price, id, "Price", idempotency_key)
 
     @strawberry.mutation(description="Add a service line to a draft contract.")
-    async def create_service_line(self, info: Info, contract_id: ContractId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ServiceLinePayload:
+    async def create_service_line(self, info: Info, contract_id: ContractId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> CreateServiceLinePayload:
         org_id = org_of(info)
-
         return await guard(
             info,
-            lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
+            CreateServiceLinePayload.refused,
             lambda: contracts.create_part(org_id, ids.decode(contract_id, "Contract", "contractId"), input.to_spec()),
-            lambda row: _line_ok(info, row),
+            lambda row: _line(info, CreateServiceLinePayload, row),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Replace a service line of a draft contract.")
-    async def update_service_line(self, info: Info, id: NodeId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> ServiceLinePayload:
+    async def update_service_line(self, info: Info, id: NodeId, input: Annotated[ServiceLineInput, strawberry.argument(description="The fields to write.")], idempotency_key: IdempotencyKey = None) -> UpdateServiceLinePayload:
         org_id = org_of(info)
-
         return await guard(
             info,
-            lambda errors: ServiceLinePayload(service_line=None, user_errors=errors),
+            UpdateServiceLinePayload.refused,
             lambda: contracts.update_part(org_id, ids.decode(id, "ServiceLine", "id"), input.to_spec()),
-            lambda row: _line_ok(info, row),
+            lambda row: _line(info, UpdateServiceLinePayload, row),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Remove a service line from a draft contract.")
-    async def delete_service_line(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
-        return await _delete(info, models.ServiceLine, id, "ServiceLine", idempotency_key)
+    async def delete_service_line(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeleteServiceLinePayload:
+        return await _delete(info, DeleteServiceLinePayload, models.ServiceLine, id, "ServiceLine", idempotency_key)

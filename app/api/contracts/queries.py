@@ -9,18 +9,19 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from app.api import ids
-from app.api.args import AccountFilter, After, First
+from app.api.args import AccountFilter, After, Before, First, Last
 from app.api.context import org_of
 from app.api.contracts.types import Contract
 from app.api.enums import ContractStatus
-from app.api.pagination import Connection, paginate
+from app.api.pagination import Connection, Paging, paginate
 from app.db import models
 
 
 @strawberry.type
 class ContractQueries:
     @strawberry.field(description="Contracts, oldest first, optionally of one account and/or status.")
-    async def contracts(self, info: Info, first: First = 20, after: After = None,
+    async def contracts(self, info: Info, first: First = None, after: After = None,
+                        last: Last = None, before: Before = None,
                         account_id: AccountFilter = None,
                         status: Annotated[ContractStatus | None, strawberry.argument(description="Only contracts in this status.")] = None) -> Connection[Contract]:
         filters: dict[str, Any] = {}
@@ -31,4 +32,4 @@ class ContractQueries:
             filters["account_id"] = parsed[1]
         if status is not None:
             filters["status"] = status.value
-        return await paginate(models.Contract, org_of(info), first, after, filters, Contract.from_row)
+        return await paginate(models.Contract, org_of(info), Paging.of(first, after, last, before), filters, Contract.from_row)

@@ -10,13 +10,14 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.api.args import After, First
+from app.api.args import After, Before, First, Last
 from app.api.catalog.types import Product, load_product
 from app.api.enums import ContractStatus, Frequency, PricingModel
 from app.api.invoices.types import Invoice
 from app.api.invoices.upcoming import UpcomingInvoice, upcoming_invoice
-from app.api.pagination import Connection, child_connection, list_connection
+from app.api.pagination import Connection, Paging, child_connection, list_connection
 from app.api.scalars import money, optional_quantity, quantity
+from app.api.timestamps import Timestamped, stamps
 from app.billing.calendar import billing_periods
 from app.billing.terms import ContractTerms, DateRange
 from app.billing.terms import Frequency as CoreFrequency
@@ -36,7 +37,7 @@ class BillingPeriod:
 
 
 @strawberry.type(description="An account's agreement: currency, term, billing frequency, prices, lines, commitments.")
-class Contract(relay.Node):
+class Contract(Timestamped, relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Display name.")
     currency: str = strawberry.field(description="ISO 4217 currency of every amount on the contract.")
@@ -50,7 +51,7 @@ class Contract(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Contract) -> Contract:
-        return cls(
+        return cls(**stamps(row),
             id=row.id, name=row.name, currency=row.currency, start_date=row.start_date,
             end_date=row.end_date, billing_frequency=Frequency(row.billing_frequency),
             standing_charge=money(row.standing_charge, row.currency),
@@ -65,26 +66,30 @@ class Contract(relay.Node):
         return Account.from_row(await info.context.loaders.by_id(models.Account).load(self.account_id))
 
     @strawberry.field(description="Prices per usage class, oldest first.")
-    async def prices(self, info: Info, first: First = 20, after: After = None) -> Connection[Price]:
-        return await child_connection(info, models.Price, "contract_id", self.id, first, after,
+    async def prices(self, info: Info, first: First = None, after: After = None,
+                     last: Last = None, before: Before = None) -> Connection[Price]:
+        return await child_connection(info, models.Price, "contract_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: Price.from_row(r, self.currency))
 
     @strawberry.field(description="Services and packages on the contract, oldest first.")
-    async def service_lines(self, info: Info, first: First = 20, after: After = None) -> Connection[ServiceLine]:
-        return await child_connection(info, models.ServiceLine, "contract_id", self.id, first, after,
+    async def service_lines(self, info: Info, first: First = None, after: After = None,
+                            last: Last = None, before: Before = None) -> Connection[ServiceLine]:
+        return await child_connection(info, models.ServiceLine, "contract_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: ServiceLine.from_row(r, self.currency))
 
     @strawberry.field(description="Commitments of the contract, oldest first.")
-    async def commitments(self, info: Info, first: First = 20, after: After = None
+    async def commitments(self, info: Info, first: First = None, after: After = None,
+                          last: Last = None, before: Before = None
                           ) -> Connection[Annotated[Commitment, strawberry.lazy("app.api.commitments.types")]]:
         from app.api.commitments.types import Commitment
 
-        return await child_connection(info, models.Commitment, "contract_id", self.id, first, after,
+        return await child_connection(info, models.Commitment, "contract_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: Commitment.from_row(r, self.currency))
 
     @strawberry.field(description="The contract's invoices, oldest first (one per closed billing period).")
-    async def invoices(self, info: Info, first: First = 20, after: After = None) -> Connection[Invoice]:
-        return await child_connection(info, models.Invoice, "contract_id", self.id, first, after, Invoice.from_row)
+    async def invoices(self, info: Info, first: First = None, after: After = None,
+                       last: Last = None, before: Before = None) -> Connection[Invoice]:
+        return await child_connection(info, models.Invoice, "contract_id", self.id, Paging.of(first, after, last, before), Invoice.from_row)
 
     @strawberry.field(description="A projection, not an invoice: what closing the contract's oldest open billing period would bill now, from what has been recorded so far (computed by the same close, writing nothing; nothing is billed until the close). Null unless the contract is ACTIVE. If that close would fail, the field errs with the close's error code.")
     async def upcoming_invoice(self, info: Info) -> UpcomingInvoice | None:
@@ -93,12 +98,13 @@ class Contract(relay.Node):
         return await upcoming_invoice(info, self.id)
 
     @strawberry.field(description="The billing periods of the term in order, computed from start date and frequency.")
-    def billing_periods(self, first: First = 20, after: After = None) -> Connection[BillingPeriod]:
+    def billing_periods(self, first: First = None, after: After = None,
+                        last: Last = None, before: Before = None) -> Connection[BillingPeriod]:
         terms = ContractTerms(currency=self.currency, term=DateRange(self.start_date, self.end_date),
                               billing_frequency=CoreFrequency(self.billing_frequency.value))
         periods = [BillingPeriod(number=p.number, start_date=p.span.start, end_date=p.span.end, partial=p.partial)
                    for p in billing_periods(terms)]
-        return list_connection(periods, first, after, lambda p: p.number, lambda p: p)
+        return list_connection(periods, Paging.of(first, after, last, before), lambda p: p.number, lambda p: p)
 
 
 @strawberry.type(description="A tier of a graduated or volume price.")
@@ -109,7 +115,7 @@ class PriceTier:
 
 
 @strawberry.type(description="The contract's price for one usage class.")
-class Price(relay.Node):
+class Price(Timestamped, relay.Node):
     id: relay.NodeID[int]
     model: PricingModel = strawberry.field(description="PER_UNIT, GRADUATED or VOLUME.")
     unit_amount: Decimal = strawberry.field(description="Price per unit (PER_UNIT).")
@@ -118,7 +124,7 @@ class Price(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Price, currency: str) -> Price:
-        return cls(id=row.id, model=PricingModel(row.model), unit_amount=quantity(row.unit_amount),
+        return cls(**stamps(row), id=row.id, model=PricingModel(row.model), unit_amount=quantity(row.unit_amount),
                    usage_class_id=row.usage_class_id, currency=currency)
 
     @strawberry.field(description="The usage class priced.")
@@ -135,7 +141,7 @@ class Price(relay.Node):
 
 
 @strawberry.type(description="A service or package on a contract.")
-class ServiceLine(relay.Node):
+class ServiceLine(Timestamped, relay.Node):
     id: relay.NodeID[int]
     package_frequency: Frequency | None = strawberry.field(description="Frequency of the package instance it belongs to.")
     quantity: Decimal = strawberry.field(description="Number of units (e.g. SIMs).")
@@ -148,7 +154,7 @@ class ServiceLine(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.ServiceLine, currency: str) -> ServiceLine:
-        return cls(
+        return cls(**stamps(row),
             id=row.id, package_frequency=Frequency(row.package_frequency) if row.package_frequency else None,
             quantity=quantity(row.quantity), unit_price=quantity(row.unit_price), start_date=row.start_date,
             end_date=row.end_date, external_id=row.external_id, product_id=row.product_id,

@@ -10,10 +10,12 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.api.args import After, First
+from app.api.args import After, Before, First, Last
+from app.api.enums import LineType
 from app.api.ledger.types import CreditPool, load_pool
-from app.api.pagination import Connection, child_connection, paginate
+from app.api.pagination import Connection, Paging, child_connection
 from app.api.scalars import money, optional_quantity
+from app.api.timestamps import Timestamped, stamps
 from app.billing.calendar import add_months
 from app.billing.invoice import InvoiceLine as CoreInvoiceLine
 from app.billing.terms import Frequency as CoreFrequency
@@ -24,11 +26,9 @@ if TYPE_CHECKING:
     from app.api.commitments.types import Commitment
     from app.api.contracts.types import BillingPeriod, Contract
 
-LineType = strawberry.enum(CoreLineType, description="Kind of invoice line: the five charge types, then OVERAGE, COMMITMENT_FEE, OVERAGE_SURCHARGE, TRUE_UP, PENALTY and DRAWDOWN.")
-
 
 @strawberry.type(description="The result of closing one billing period of one contract: final and immutable.")
-class Invoice(relay.Node):
+class Invoice(Timestamped, relay.Node):
     id: relay.NodeID[int]
     number: str = strawberry.field(description="Invoice number, unique per contract and period.")
     currency: str = strawberry.field(description="ISO 4217 currency of every amount on the invoice.")
@@ -43,7 +43,7 @@ class Invoice(relay.Node):
     @classmethod
     def from_row(cls, row: models.Invoice) -> Invoice:
         cur = row.currency
-        return cls(id=row.id, number=row.number, currency=cur, period_start=row.period_start,
+        return cls(**stamps(row), id=row.id, number=row.number, currency=cur, period_start=row.period_start,
                    period_end=row.period_end, charges_subtotal=money(row.charges_subtotal, cur),
                    drawdown_total=money(row.drawdown_total, cur), total=money(row.total, cur),
                    contract_id=row.contract_id, billing_period_id=row.billing_period_id)
@@ -65,9 +65,10 @@ class Invoice(relay.Node):
                              partial=row.end_date != uncut_end)
 
     @strawberry.field(description="The lines in invoice order: charges, fees, surcharges, drawdowns, true-ups, penalties.")
-    async def lines(self, info: Info, first: First = 20, after: After = None) -> Connection[InvoiceLine]:
+    async def lines(self, info: Info, first: First = None, after: After = None,
+                    last: Last = None, before: Before = None) -> Connection[InvoiceLine]:
         # A close writes an invoice's lines in one batch in position order, so id order is invoice order.
-        return await child_connection(info, models.InvoiceLine, "invoice_id", self.id, first, after,
+        return await child_connection(info, models.InvoiceLine, "invoice_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: InvoiceLine.from_row(r, self.currency))
 
 
@@ -123,7 +124,3 @@ class InvoiceLine:
     async def pool(self, info: Info) -> CreditPool | None:
         return await load_pool(info, self.pool_id)
 
-
-async def contract_invoices(org_id: int, contract_id: int, first: First, after: After) -> Connection[Invoice]:
-    """One page of a contract's invoices, oldest first."""
-    return await paginate(models.Invoice, org_id, first, after, {"contract_id": contract_id}, Invoice.from_row)

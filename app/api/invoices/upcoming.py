@@ -10,9 +10,9 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from app.api.args import After, First
+from app.api.args import After, Before, First, Last
 from app.api.invoices.types import InvoiceLine
-from app.api.pagination import Connection, list_connection
+from app.api.pagination import Connection, Paging, list_connection
 from app.api.previews import preview_loader
 from app.api.scalars import money
 from app.services.preview import Preview
@@ -55,9 +55,10 @@ class UpcomingInvoice:
         )
 
     @strawberry.field(description="The lines the close would write now, in invoice order, with the same fields as an invoice's lines (projected, not billed).")
-    def lines(self, first: First = 20, after: After = None) -> Connection[InvoiceLine]:
+    def lines(self, first: First = None, after: After = None,
+              last: Last = None, before: Before = None) -> Connection[InvoiceLine]:
         numbered = list(enumerate(self.all_lines, start=1))
-        return list_connection(numbered, first, after, lambda pair: pair[0], lambda pair: pair[1])
+        return list_connection(numbered, Paging.of(first, after, last, before), lambda pair: pair[0], lambda pair: pair[1])
 
     @strawberry.field(description="The open billing period previewed.")
     def billing_period(self) -> Annotated[BillingPeriod, strawberry.lazy("app.api.contracts.types")]:

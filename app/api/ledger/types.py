@@ -16,11 +16,12 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.api.args import After, First
-from app.api.enums import ChargeType
-from app.api.pagination import Connection, child_connection
+from app.api.args import After, Before, First, Last
+from app.api.enums import ChargeType, EntryKind, PoolKind
+from app.api.pagination import Connection, Paging, child_connection
 from app.api.previews import projected_draws
 from app.api.scalars import money
+from app.api.timestamps import Timestamped, stamps
 from app.billing import ledger as core_ledger
 from app.db import models
 
@@ -29,12 +30,9 @@ if TYPE_CHECKING:
     from app.api.invoices.types import Invoice
     from app.api.tenancy.types import Account
 
-PoolKind = strawberry.enum(core_ledger.PoolKind, description="PREPAID (a prepaid window), TRACKING (a postpaid window: pays nothing), ROLLOVER (rolled credit) or BALANCE (a top-up).")
-EntryKind = strawberry.enum(core_ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE and ROLLOVER_OUT take away.")
-
 
 @strawberry.type(description="An immutable signed movement on a credit pool.")
-class LedgerEntry(relay.Node):
+class LedgerEntry(Timestamped, relay.Node):
     id: relay.NodeID[int]
     kind: EntryKind = strawberry.field(description="ISSUE, CONSUME, EXPIRE, ROLLOVER_OUT, ROLLOVER_IN or CREDIT_BACK.")
     amount: Decimal = strawberry.field(description="Signed amount: positive adds to the pool, negative takes away.")
@@ -47,7 +45,7 @@ class LedgerEntry(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.LedgerEntry, currency: str) -> LedgerEntry:
-        return cls(id=row.id, kind=core_ledger.EntryKind(row.kind), amount=money(row.amount, currency),
+        return cls(**stamps(row), id=row.id, kind=core_ledger.EntryKind(row.kind), amount=money(row.amount, currency),
                    date=row.on_date, charge_key=row.charge_key, note=row.note, pool_id=row.pool_id,
                    invoice_id=row.invoice_id, currency=currency)
 
@@ -70,7 +68,7 @@ class LedgerEntry(relay.Node):
 
 
 @strawberry.type(description="Money that can pay charges (or, for TRACKING pools, count spend): every movement is a ledger entry.")
-class CreditPool(relay.Node):
+class CreditPool(Timestamped, relay.Node):
     id: relay.NodeID[int]
     key: str = strawberry.field(description="Stable key, e.g. prepaid:<commitment>:<window>, tracking:…, rollover:…, balance:<id>.")
     kind: PoolKind = strawberry.field(description="PREPAID, TRACKING, ROLLOVER or BALANCE.")
@@ -89,7 +87,7 @@ class CreditPool(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.CreditPool) -> CreditPool:
-        return cls(
+        return cls(**stamps(row),
             id=row.id, key=row.key, kind=core_ledger.PoolKind(row.kind), currency=row.currency,
             valid_from=row.valid_start, valid_to=row.valid_end, priority=row.priority,
             eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
@@ -119,8 +117,9 @@ class CreditPool(relay.Node):
         return Account.from_row(await info.context.loaders.by_id(models.Account).load(self.account_id))
 
     @strawberry.field(description="The pool's ledger in the order it was written, each entry with its running balance.")
-    async def entries(self, info: Info, first: First = 20, after: After = None) -> Connection[LedgerEntry]:
-        return await child_connection(info, models.LedgerEntry, "pool_id", self.id, first, after,
+    async def entries(self, info: Info, first: First = None, after: After = None,
+                      last: Last = None, before: Before = None) -> Connection[LedgerEntry]:
+        return await child_connection(info, models.LedgerEntry, "pool_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: LedgerEntry.from_row(r, self.currency))
 
 

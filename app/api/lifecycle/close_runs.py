@@ -14,6 +14,8 @@ from strawberry.types import Info
 from app.api import ids
 from app.api.args import NodeId
 from app.api.context import org_of
+from app.api.enums import described_enum
+from app.api.timestamps import Timestamped, stamps
 from app.db import models
 
 
@@ -30,15 +32,22 @@ class CloseFailure:
                    code=code, message=message)
 
 
-@strawberry.enum(description="QUEUED (its chunk jobs wait for a worker), RUNNING, DONE (every chunk reported).")
 class CloseRunStatus(Enum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     DONE = "DONE"
 
 
+described_enum(CloseRunStatus, description="Where a due-close run is (README \"Workers\").", values={
+    "QUEUED": "Its chunk jobs wait for a worker; nothing is closed yet.",
+    "RUNNING": "At least one chunk job has started and not every chunk has reported; its figures are those "
+               "reported so far.",
+    "DONE": "Every chunk reported: closed, alreadyClosed and failures are final.",
+})
+
+
 @strawberry.type(description="A due close (closeDuePeriods or the schedule) run as jobs, one per chunk of contracts.")
-class CloseRun(relay.Node):
+class CloseRun(Timestamped, relay.Node):
     id: relay.NodeID[int]
     status: CloseRunStatus = strawberry.field(description="Where the run is.")
     as_of: date = strawberry.field(description="The day the closes run as of.")
@@ -48,16 +57,15 @@ class CloseRun(relay.Node):
     already_closed: int = strawberry.field(description="Due periods its jobs found closed by someone else "
                                            "(or by an earlier attempt of the same job).")
     failures: list[CloseFailure] = strawberry.field(description="Contracts that failed so far.")
-    created_at: datetime = strawberry.field(description="When the run was queued.")
     finished_at: datetime | None = strawberry.field(description="When the last chunk reported.")
 
     @classmethod
     def from_row(cls, row: models.CloseRun) -> CloseRun:
-        return cls(id=row.id, status=CloseRunStatus(row.status), as_of=row.as_of, chunks=row.chunks,
+        return cls(**stamps(row), id=row.id, status=CloseRunStatus(row.status), as_of=row.as_of, chunks=row.chunks,
                    chunks_done=row.chunks_done, closed=row.closed, already_closed=row.already_closed,
                    failures=[CloseFailure.from_parts(int(f["contract_id"]), date.fromisoformat(f["period_start"]),
                                                      f["code"], f["message"]) for f in json.loads(row.failures)],
-                   created_at=row.created_at, finished_at=row.finished_at)
+                   finished_at=row.finished_at)
 
 
 @strawberry.type

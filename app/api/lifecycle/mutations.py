@@ -17,6 +17,7 @@ from app.api.contracts.types import Contract
 from app.api.errors import UserErrorType
 from app.api.lifecycle.close_runs import CloseFailure, CloseRun
 from app.api.mutation_guard import IdempotencyKey, guard
+from app.api.payloads import Refusable
 from app.db import models
 from app.services import activation, balances, close_runs, closing, credit_back
 from app.settings import Settings, load_settings
@@ -30,13 +31,13 @@ EntryRef = Annotated["LedgerEntry", strawberry.lazy("app.api.ledger.types")]
 
 
 @strawberry.type(description="Result of activateContract.")
-class ActivateContractPayload:
+class ActivateContractPayload(Refusable):
     contract: Contract | None = strawberry.field(description="The contract, now ACTIVE.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why it is still a DRAFT.")
 
 
 @strawberry.type(description="Result of closePeriod.")
-class ClosePeriodPayload:
+class ClosePeriodPayload(Refusable):
     invoice: InvoiceRef | None = strawberry.field(description="The period's invoice (also when it was closed before).")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was closed.")
 
@@ -58,13 +59,13 @@ class CloseDuePeriodsPayload:
 
 
 @strawberry.type(description="Result of topUpBalance.")
-class TopUpBalancePayload:
+class TopUpBalancePayload(Refusable):
     balance: Balance | None = strawberry.field(description="The balance after the top-up.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was added.")
 
 
 @strawberry.type(description="Result of creditBack.")
-class CreditBackPayload:
+class CreditBackPayload(Refusable):
     entry: EntryRef | None = strawberry.field(description="The CREDIT_BACK ledger entry written.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was credited.")
 
@@ -117,7 +118,7 @@ class LifecycleMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: ActivateContractPayload(contract=None, user_errors=errors),
+            ActivateContractPayload.refused,
             lambda: activation.activate_contract(org_id, ids.decode(id, "Contract", "id")),
             lambda row: ActivateContractPayload(contract=Contract.from_row(row), user_errors=[]),
             key=idempotency_key,
@@ -135,7 +136,7 @@ class LifecycleMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: ClosePeriodPayload(invoice=None, user_errors=errors),
+            ClosePeriodPayload.refused,
             lambda: closing.close_period(org_id, ids.decode(contract_id, "Contract", "contractId"), period_start),
             _invoice,
             key=idempotency_key,
@@ -179,7 +180,7 @@ class LifecycleMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: TopUpBalancePayload(balance=None, user_errors=errors),
+            TopUpBalancePayload.refused,
             lambda: balances.top_up_balance(org_id, ids.decode(balance_id, "Balance", "balanceId"), amount, on),
             lambda row: TopUpBalancePayload(balance=Balance.from_row(row), user_errors=[]),
             key=idempotency_key,
@@ -195,7 +196,7 @@ class LifecycleMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: CreditBackPayload(entry=None, user_errors=errors),
+            CreditBackPayload.refused,
             lambda: credit_back.credit_back(org_id, ids.decode(ledger_entry_id, "LedgerEntry", "ledgerEntryId"), amount),
             _entry,
             key=idempotency_key,

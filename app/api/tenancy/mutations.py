@@ -14,6 +14,7 @@ from app.api.enums import DrawdownOrder
 from app.api.errors import UserErrorType
 from app.api.input_limits import limited, require_valid
 from app.api.mutation_guard import IdempotencyKey, guard
+from app.api.payloads import DeletePayloadFields, Refusable
 from app.api.tenancy.types import Account, Organization
 from app.services import accounts, organizations
 from app.services.checks import MAX_CURRENCY, MAX_EXTERNAL_ID, MAX_NAME
@@ -49,31 +50,32 @@ class AccountInput:
 
 
 @strawberry.type(description="Result of updateOrganization.")
-class UpdateOrganizationPayload:
+class UpdateOrganizationPayload(Refusable):
     organization: Organization | None = strawberry.field(description="The organization, if updated.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was changed.")
 
 
+@strawberry.type
+class AccountPayloadFields(Refusable):
+    """The fields of createAccount's and updateAccount's payloads."""
+
+    account: Account | None = strawberry.field(description="The account as written; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
+
+
 @strawberry.type(description="Result of createAccount.")
-class CreateAccountPayload:
-    account: Account | None = strawberry.field(description="The new account.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was created.")
+class CreateAccountPayload(AccountPayloadFields):
+    pass
 
 
 @strawberry.type(description="Result of updateAccount.")
-class UpdateAccountPayload:
-    account: Account | None = strawberry.field(description="The updated account.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was changed.")
+class UpdateAccountPayload(AccountPayloadFields):
+    pass
 
 
-@strawberry.type(description="Result of a delete mutation.")
-class DeletePayload:
-    deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted object.")
-    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was deleted.")
-
-
-def deleted(global_id: str) -> DeletePayload:
-    return DeletePayload(deleted_id=strawberry.ID(global_id), user_errors=[])
+@strawberry.type(description="Result of deleteAccount.")
+class DeleteAccountPayload(DeletePayloadFields):
+    pass
 
 
 @strawberry.type
@@ -84,7 +86,7 @@ class TenancyMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: UpdateOrganizationPayload(organization=None, user_errors=errors),
+            UpdateOrganizationPayload.refused,
             lambda: organizations.update_organization(org_id, input.to_patch()),
             lambda row: UpdateOrganizationPayload(organization=Organization.from_row(row), user_errors=[]),
             key=idempotency_key,
@@ -95,7 +97,7 @@ class TenancyMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: CreateAccountPayload(account=None, user_errors=errors),
+            CreateAccountPayload.refused,
             lambda: accounts.create_account(org_id, input.to_spec()),
             lambda row: CreateAccountPayload(account=Account.from_row(row), user_errors=[]),
             key=idempotency_key,
@@ -106,19 +108,19 @@ class TenancyMutations:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: UpdateAccountPayload(account=None, user_errors=errors),
+            UpdateAccountPayload.refused,
             lambda: accounts.update_account(org_id, ids.decode(id, "Account", "id"), input.to_spec()),
             lambda row: UpdateAccountPayload(account=Account.from_row(row), user_errors=[]),
             key=idempotency_key,
         )
 
     @strawberry.mutation(description="Delete an account that has no contracts or balances.")
-    async def delete_account(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeletePayload:
+    async def delete_account(self, info: Info, id: NodeId, idempotency_key: IdempotencyKey = None) -> DeleteAccountPayload:
         org_id = org_of(info)
         return await guard(
             info,
-            lambda errors: DeletePayload(deleted_id=None, user_errors=errors),
+            DeleteAccountPayload.refused,
             lambda: accounts.delete_account(org_id, ids.decode(id, "Account", "id")),
-            lambda _: deleted(id),
+            lambda _: DeleteAccountPayload.deleted(id),
             key=idempotency_key,
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from app.api.args import After, First
+from app.api.args import After, Before, First, Last
 from app.api.context import org_of
-from app.api.pagination import Connection, paginate
+from app.api.pagination import Connection, Paging, paginate
 from app.api.tenancy.types import Account, Organization
 from app.db import models
 
@@ -20,5 +20,6 @@ class TenancyQueries:
         return Organization.from_row(row)
 
     @strawberry.field(description="Accounts of the organization, oldest first (at most 100 a page).")
-    async def accounts(self, info: Info, first: First = 20, after: After = None) -> Connection[Account]:
-        return await paginate(models.Account, org_of(info), first, after, {}, Account.from_row)
+    async def accounts(self, info: Info, first: First = None, after: After = None,
+                       last: Last = None, before: Before = None) -> Connection[Account]:
+        return await paginate(models.Account, org_of(info), Paging.of(first, after, last, before), {}, Account.from_row)

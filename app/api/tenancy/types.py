@@ -8,9 +8,10 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.api.args import After, First
+from app.api.args import After, Before, First, Last
 from app.api.enums import DrawdownOrder
-from app.api.pagination import Connection, child_connection
+from app.api.pagination import Connection, Paging, child_connection
+from app.api.timestamps import Timestamped, stamps
 from app.db import models
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A tenant: the company that sells. Everything you can see belongs to it.")
-class Organization(relay.Node):
+class Organization(Timestamped, relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Display name.")
     default_currency: str = strawberry.field(description="ISO 4217 code used by default for new contracts.")
@@ -30,12 +31,12 @@ class Organization(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
-        return cls(id=row.id, name=row.name, default_currency=row.default_currency,
+        return cls(**stamps(row), id=row.id, name=row.name, default_currency=row.default_currency,
                    drawdown_order=DrawdownOrder(row.drawdown_order), close_grace_days=row.close_grace_days)
 
 
 @strawberry.type(description="An end customer of the organization.")
-class Account(relay.Node):
+class Account(Timestamped, relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Display name.")
     external_id: str | None = strawberry.field(description="Your own id for this customer (unique per organization).")
@@ -45,7 +46,7 @@ class Account(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Account) -> Account:
-        return cls(id=row.id, name=row.name, external_id=row.external_id,
+        return cls(**stamps(row), id=row.id, name=row.name, external_id=row.external_id,
                    drawdown_order=DrawdownOrder(row.drawdown_order) if row.drawdown_order else None,
                    organization_id=row.organization_id)
 
@@ -57,15 +58,17 @@ class Account(relay.Node):
         return DrawdownOrder(org.drawdown_order)
 
     @strawberry.field(description="The account's contracts, oldest first.")
-    async def contracts(self, info: Info, first: First = 20, after: After = None
+    async def contracts(self, info: Info, first: First = None, after: After = None,
+                        last: Last = None, before: Before = None
                         ) -> Connection[Annotated[Contract, strawberry.lazy("app.api.contracts.types")]]:
         from app.api.contracts.types import Contract
 
-        return await child_connection(info, models.Contract, "account_id", self.id, first, after, Contract.from_row)
+        return await child_connection(info, models.Contract, "account_id", self.id, Paging.of(first, after, last, before), Contract.from_row)
 
     @strawberry.field(description="Top-up credits on the account, oldest first.")
-    async def balances(self, info: Info, first: First = 20, after: After = None
+    async def balances(self, info: Info, first: First = None, after: After = None,
+                       last: Last = None, before: Before = None
                        ) -> Connection[Annotated[Balance, strawberry.lazy("app.api.balances.types")]]:
         from app.api.balances.types import Balance
 
-        return await child_connection(info, models.Balance, "account_id", self.id, first, after, Balance.from_row)
+        return await child_connection(info, models.Balance, "account_id", self.id, Paging.of(first, after, last, before), Balance.from_row)

@@ -35,7 +35,7 @@ from app.api.usage.bulk_parse import TOO_LONG, BadBody, EventReader, inflated, l
 from app.http_limits import BodyRefused, json_error
 from app.request_context import current_request_id
 from app.services.errors import ErrorCode
-from app.services.usage import BULK_BATCH, Shaped, shape_batch, store_batch
+from app.services.usage import BULK_BATCH, BULK_PATH, Shaped, shape_batch, store_batch
 from app.services.usage_rules import EventResult, EventStatus, Rejected, UsageEventSpec
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class _Pipeline:
         self.in_flight: asyncio.Task[None] | None = None
 
     async def _record(self, positions: list[int], batch: Shaped) -> None:
-        self.tally.results(positions, await store_batch(self.org_id, batch))
+        self.tally.results(positions, await store_batch(self.org_id, batch, BULK_PATH))
 
     async def send(self, positions: list[int], specs: list[UsageEventSpec]) -> None:
         batch = shape_batch(specs)  # CPU, while the previous batch is in the database

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from app.api import ids
 from app.api.catalog.types import Product
+from app.api.enums import described_enum
 from app.api.errors import ErrorCodeEnum, UserErrorType
 from app.api.input_limits import limited, require_valid
 from app.api.scalars import money
@@ -27,11 +28,14 @@ from app.services.usage_rules import (
     UsageEventSpec,
 )
 
-UsageEventStatus = strawberry.enum(
-    EventStatus, name="UsageEventStatus",
-    description="ACCEPTED: stored now. DUPLICATE: its idempotency key is already stored (or came earlier in "
-                "the batch); not counted again. REJECTED: not stored, see code.",
-)
+UsageEventStatus = described_enum(
+    EventStatus, name="UsageEventStatus", description="What became of one usage event of a batch.", values={
+        "ACCEPTED": "Stored now; it counts towards the period's usage charges and the commitments measuring it.",
+        "DUPLICATE": "Its idempotency key is already stored (or came earlier in the batch): not stored or counted "
+                     "again. Retrying an accepted batch is safe.",
+        "REJECTED": "Not stored, for the reason in code (e.g. NO_MATCHING_CONTRACT, PERIOD_CLOSED, INVALID_AMOUNT); "
+                    "the rest of the batch is unaffected.",
+    })
 
 
 @strawberry.input(description="One metered event. Name a contract or an account (the account's one active "

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from app.db.models.base import TenantModel
+from app.db.models.base import TenantModel, updated_at_field
 
 
 class Organization(Model):
@@ -20,6 +20,7 @@ class Organization(Model):
     drawdown_order = fields.CharField(max_length=20, default="COMMITMENT_FIRST")
     close_grace_days = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = updated_at_field()
 
     class Meta:
         table = "organization"

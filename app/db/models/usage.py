@@ -7,11 +7,12 @@ from typing import Any
 from tortoise import fields
 from tortoise.indexes import Index
 
-from app.db.models.base import TenantModel, decimal_field
+from app.db.models.base import AppendOnlyTenantModel, TenantModel, decimal_field
 
 
-class UsageEvent(TenantModel):
-    """One metered event. day is the UTC day of occurred_at, the key of period aggregates."""
+class UsageEvent(AppendOnlyTenantModel):
+    """One metered event. day is the UTC day of occurred_at, the key of period aggregates. Stored
+    once and never updated (the table holds millions of rows: no updated_at column to fill)."""
 
     contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
     usage_class: Any = fields.ForeignKeyField("models.Product", related_name=False, on_delete=fields.RESTRICT)
@@ -24,7 +25,9 @@ class UsageEvent(TenantModel):
     class Meta:
         table = "usage_event"
         unique_together = (("organization", "idempotency_key"),)
-        indexes = (Index(fields=("contract_id", "day", "usage_class_id")), Index(fields=("usage_class_id",)))
+        # (organization_id, occurred_at, id): the usageEvents list in its order (timestamp, then id).
+        indexes = (Index(fields=("contract_id", "day", "usage_class_id")), Index(fields=("usage_class_id",)),
+                   Index(fields=("organization_id", "occurred_at", "id")))
 
 
 class OneTimeCharge(TenantModel):

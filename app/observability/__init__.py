@@ -1,0 +1,2 @@
+"""Metrics (Prometheus) and traces (OpenTelemetry): README "Metrics" and "Tracing". Logs are
+app/logging_config.py."""
