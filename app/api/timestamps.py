@@ -9,7 +9,8 @@ import strawberry
 
 
 @strawberry.interface(description="An object with the instants it was created and last changed, for syncing: "
-                                  "ask again for what changed since your last sync (README \"Syncing with the API\").")
+                                  "an updatedAt later than the one you stored means the object changed "
+                                  "(README \"Syncing with the API\").")
 class Timestamped:
     created_at: datetime = strawberry.field(description="When the object was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the object was last written (UTC): its creation "
