@@ -8,7 +8,21 @@ import strawberry
 
 from app.billing import terms
 
-Frequency = strawberry.enum(terms.Frequency, description="Billing or commit frequency: 1, 3, 6 or 12 months.")
+Frequency = strawberry.enum(
+    terms.Frequency,
+    description="Billing or commit frequency: 1, 3, 6 or 12 months, or (commitments only) TERM.",
+)
+_FREQUENCY_VALUES = {
+    "MONTHLY": "One month.",
+    "QUARTERLY": "Three months.",
+    "SEMI_ANNUAL": "Six months.",
+    "ANNUAL": "Twelve months.",
+    "TERM": "Commitments only: one window from the commitment's start to its end, however many "
+    "years (a multi-year prepayment is one pool). Refused as a contract's billing frequency or a "
+    "package frequency (INVALID_FREQUENCY).",
+}
+for _value in Frequency.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = _FREQUENCY_VALUES[_value.name]
 ChargeType = strawberry.enum(terms.ChargeType, description="The drawable charge types, in drawdown order.")
 ProductKind = strawberry.enum(terms.ProductKind, description="USAGE_CLASS (metered), SERVICE, or PACKAGE (a bundle of services).")
 PricingModel = strawberry.enum(terms.PricingModel, description="PER_UNIT, GRADUATED (each tier's part at its price) or VOLUME (all units at the tier reached).")
