@@ -140,13 +140,14 @@ def check_alignment(terms: ContractTerms, commitment: Commitment) -> None:
     window ends on a billing-period end. The last condition also covers the commitment's own end
     when it stops before the contract does, and the rare case where clamping makes a window end
     elsewhere (contract anchored on 31 Jan, commitment starting 29 Feb: its windows end on the
-    29th while billing periods end on the 31st/30th). All failures are ``MISALIGNED_COMMITMENT``.
+    29th while billing periods end on the 31st/30th). All failures are ``MISALIGNED_COMMITMENT``,
+    except a ``TERM`` billing frequency (``INVALID_FREQUENCY``: draft validation reports it first).
     """
     name = commitment.label
     check_billing_frequency(terms.billing_frequency)
-    if commitment.frequency.is_term:
-        pass  # one window [start, end): aligned when the commitment's end is a period end (below)
-    elif commitment.frequency.months % terms.billing_frequency.months:
+    # a TERM commitment's one window [start, end) is aligned by its two ends (checked below)
+    frequency = commitment.frequency
+    if not frequency.is_term and frequency.months % terms.billing_frequency.months:
         raise _misaligned(
             f"{name}: its frequency {commitment.frequency.value} is not a whole "
             f"multiple of the billing frequency {terms.billing_frequency.value}",
