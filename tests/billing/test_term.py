@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from money_builders import amounts, contract, months, postpaid, prepaid, ramp, simulate, total
 
 from app.billing.calendar import billing_periods, check_alignment, commitment_windows, periods
+from app.billing.charges import UsageTotal
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.fees import commitment_total, fee_lines_for_period
 from app.billing.labels import pool_label, window_label
@@ -260,3 +262,24 @@ def test_property_a_one_year_term_bills_exactly_like_an_annual_commitment(
     runs = [simulate(contract(c, frequency=billing), per_period) for c in (annual, term)]
     assert _comparable(runs[0]) == _comparable(runs[1])
     assert runs[0].pools == runs[1].pools
+
+
+def test_level_types_are_measured_over_the_whole_term() -> None:
+    sims = tuple(
+        ServiceLine(f"sim-{n}", "sim-a", ProductKind.SERVICE, D(1), D(5), active)
+        for n, active in ((1, TWO_YEARS), (2, DateRange(date(2026, 1, 1), date(2027, 1, 1))))
+    )
+    average = Commitment(
+        "avg", CommitmentType.AVERAGE_USAGE, TWO_YEARS, TERM, ramp((1, "10")),
+        usage_class="mb", service="sim-a",
+    )
+    service = Commitment("svc", CommitmentType.SERVICE, TWO_YEARS, TERM, ramp((1, "2")), service="sim-a")
+    (window,) = commitment_windows(average)
+    usage = [UsageTotal("mb", months(1, date(2025 + y, 1, 1)), D(6)) for y in (0, 1)]
+    # the second SIM is live for the second year only: 365 of the term's 730 days
+    volume = Fraction(1) + Fraction(365, 730)
+    m = measure(average, window, usage=usage, service_lines=sims, charges=())
+    assert m.measured == Fraction(12) / volume  # 8 MB per SIM over the term
+    assert m.shortfall == (10 - Fraction(12) / volume) * volume  # in MB, times the connections
+    s = measure(service, window, usage=(), service_lines=sims, charges=())
+    assert (s.committed, s.measured, s.shortfall) == (2, volume, 2 - volume)  # a level: no proration
