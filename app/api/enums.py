@@ -32,11 +32,15 @@ def described_enum(cls: E, *, description: str, values: Mapping[str, str], name:
     return wrapped
 
 
-Frequency = described_enum(terms.Frequency, description="Billing or commit frequency: 1, 3, 6 or 12 months.", values={
+Frequency = described_enum(terms.Frequency, description="Billing or commit frequency: 1, 3, 6 or 12 months, or "
+                                                       "(commitments only) TERM.", values={
     "MONTHLY": "Every month: periods or windows of 1 month from the start date.",
     "QUARTERLY": "Every 3 months from the start date (not calendar quarters unless it starts on one).",
     "SEMI_ANNUAL": "Every 6 months from the start date.",
     "ANNUAL": "Every 12 months from the start date.",
+    "TERM": "Commitments only: one window from the commitment's start to its end, however many years (a "
+            "multi-year prepayment is one pool). Refused as a contract's billing frequency or a package "
+            "frequency (INVALID_FREQUENCY).",
 })
 ChargeType = described_enum(terms.ChargeType, description="The drawable charge types, in drawdown order.", values={
     "USAGE": "Metered usage of a usage class, rated by the contract's price for it (drawn first).",

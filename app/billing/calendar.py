@@ -60,7 +60,8 @@ class Period:
 @lru_cache(maxsize=4096)
 def periods(anchor: date, frequency: Frequency, end: date) -> tuple[Period, ...]:
     """The periods of ``frequency`` from ``anchor`` tiling ``[anchor, end)``, the last cut at
-    ``end``. Raises ``INVALID_INTERVAL`` if ``end <= anchor``.
+    ``end``; for ``TERM``, the one period ``[anchor, end)``, never partial. Raises
+    ``INVALID_INTERVAL`` if ``end <= anchor``.
 
     Memoised: the answer is immutable and a due close of thousands of contracts asks for the same
     few calendars over and over."""
@@ -70,6 +71,9 @@ def periods(anchor: date, frequency: Frequency, end: date) -> tuple[Period, ...]
             f"the end {end} must be after the start {anchor}",
             "endDate",
         )
+    if frequency.is_term:
+        span = DateRange(anchor, end)
+        return (Period(0, span, span),)  # one window, its full span is its span: never partial
     result: list[Period] = []
     start = anchor
     while start < end:
@@ -130,15 +134,20 @@ def _check_boundaries(billing: tuple[Period, ...], commitment: Commitment) -> No
 def check_alignment(terms: ContractTerms, commitment: Commitment) -> None:
     """Refuse a commitment whose windows do not line up with the contract's billing periods.
 
-    Required (SPEC §2): the commit frequency is a whole multiple of the billing frequency, the
+    Required (SPEC §2): the commit frequency is a whole multiple of the billing frequency (a
+    ``TERM`` commitment has one window, so only its start and end must be period boundaries), the
     commitment's term lies inside the contract's, it starts on a billing-period start, and every
     window ends on a billing-period end. The last condition also covers the commitment's own end
     when it stops before the contract does, and the rare case where clamping makes a window end
     elsewhere (contract anchored on 31 Jan, commitment starting 29 Feb: its windows end on the
-    29th while billing periods end on the 31st/30th). All failures are ``MISALIGNED_COMMITMENT``.
+    29th while billing periods end on the 31st/30th). All failures are ``MISALIGNED_COMMITMENT``,
+    except a ``TERM`` billing frequency (``INVALID_FREQUENCY``: draft validation reports it first).
     """
     name = commitment.label
-    if commitment.frequency.months % terms.billing_frequency.months:
+    check_billing_frequency(terms.billing_frequency)
+    # a TERM commitment's one window [start, end) is aligned by its two ends (checked below)
+    frequency = commitment.frequency
+    if not frequency.is_term and frequency.months % terms.billing_frequency.months:
         raise _misaligned(
             f"{name}: its frequency {commitment.frequency.value} is not a whole "
             f"multiple of the billing frequency {terms.billing_frequency.value}",
@@ -149,3 +158,14 @@ def check_alignment(terms: ContractTerms, commitment: Commitment) -> None:
     if commitment.term.end > terms.term.end:
         raise _misaligned(f"{name} ends after the contract", "endDate")
     _check_boundaries(billing_periods(terms), commitment)
+
+
+def check_billing_frequency(frequency: Frequency, field: str = "billingFrequency") -> None:
+    """Refuse ``TERM`` where a calendar length is needed: a contract's billing frequency, a
+    package frequency (SPEC §2: ``TERM`` is for commitments only). ``INVALID_FREQUENCY``."""
+    if frequency.is_term:
+        raise BillingError(
+            BillingErrorCode.INVALID_FREQUENCY,
+            "TERM is a commitment frequency only; use MONTHLY, QUARTERLY, SEMI_ANNUAL or ANNUAL",
+            field,
+        )

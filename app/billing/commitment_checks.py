@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from app.billing.calendar import commitment_windows
+from app.billing.calendar import check_billing_frequency, commitment_windows
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.guards import is_finite, require_non_negative
 from app.billing.ramps import validate_ramp
@@ -68,7 +68,8 @@ def check_term(c: Commitment, contract_term: DateRange) -> None:
 
 
 def check_measured(c: Commitment, _: DateRange) -> None:
-    """The type has what it measures, and nothing another type would measure."""
+    """The type has what it measures, and nothing another type would measure; a package frequency
+    is a calendar length, never ``TERM``."""
     needs = _NEEDS[c.type]
     for attribute, field in _FIELDS.items():
         value = getattr(c, attribute)
@@ -76,6 +77,8 @@ def check_measured(c: Commitment, _: DateRange) -> None:
             raise BillingError(INVALID, f"a {c.type.value} commitment needs {field}", field)
         if attribute not in needs and value is not None:
             raise BillingError(INVALID, f"a {c.type.value} commitment takes no {field}", field)
+    if c.package_frequency is not None:
+        check_billing_frequency(c.package_frequency, "packageFrequency")
 
 
 def check_payment(c: Commitment, _: DateRange) -> None:
@@ -168,6 +171,13 @@ def check_ramp(c: Commitment, _: DateRange) -> None:
         return  # check_term reports it; the windows cannot be counted
     count = len(commitment_windows(c))
     last = c.ramp[-1].from_window
+    if last > 1 and c.frequency.is_term:
+        raise BillingError(
+            BillingErrorCode.INVALID_RAMP,
+            f"a TERM commitment has one window (its whole term), so no ramp step can start at "
+            f"window {last}; give one step from window 1",
+            "rampSteps",
+        )
     if last > count:
         raise BillingError(
             BillingErrorCode.INVALID_RAMP,

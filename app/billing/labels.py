@@ -3,7 +3,7 @@
 Amounts at the currency's minor unit (``1,250.00``-style grouping is left to the reader's client:
 ``1250.00``), percents without trailing zeros (``10%``, ``12.5%``), commitments by their names,
 windows and validities by their dates (``Q1 2026``, ``January 2026``, ``2026``,
-``15 Jan 2026 – 31 Mar 2026``), pools by what they are (``Q1 2026 credit of "Annual prepaid"``).
+``15 Jan 2026 – 31 Mar 2026``, and a ``TERM`` window as ``term 1 Jan 2026 – 31 Dec 2027``), pools by what they are (``Q1 2026 credit of "Annual prepaid"``).
 Structured fields (pool, commitment, window number) stay on the lines for programs; these words
 are for people.
 """
@@ -62,6 +62,15 @@ def span_label(span: DateRange) -> str:
     return f"{day_label(start)} – {day_label(end - timedelta(days=1))}"
 
 
+def window_label(span: DateRange, commitment: Commitment | None = None) -> str:
+    """A commitment window by its dates: as ``span_label``, except that the one window of a
+    ``TERM`` commitment always says so and gives its first and last days (``term 1 Jan 2026 –
+    31 Dec 2027``), however many years it spans (a one-year term is not mistaken for ``2026``)."""
+    if commitment is not None and commitment.frequency.is_term:
+        return f"term {day_label(span.start)} – {day_label(span.end - timedelta(days=1))}"
+    return span_label(span)
+
+
 def commitment_label(commitment: Commitment | None, key: str | None) -> str:
     """A commitment by its name in quotes, else by its key."""
     if commitment is not None:
@@ -73,7 +82,7 @@ def pool_label(pool: Pool, commitment: Commitment | None = None) -> str:
     """What a pool is, for a line that draws on it: ``Q1 2026 credit of "Annual prepaid"``,
     ``credit rolled into February 2026 from "Monthly minimum"``, ``balance "Welcome credit"``."""
     owner = commitment_label(commitment, pool.commitment_key)
-    when = span_label(pool.valid)
+    when = span_label(pool.valid) if pool.kind is PoolKind.ROLLOVER else window_label(pool.valid, commitment)
     if pool.kind is PoolKind.BALANCE:
         return f'balance "{pool.name}"' if pool.name else f"account balance ({when})"
     if pool.kind is PoolKind.ROLLOVER:

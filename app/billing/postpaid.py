@@ -22,7 +22,7 @@ from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.invoice import InvoiceLine
 from app.billing.ledger import EntryKind, LedgerEntry, Pool, PoolKind, entry
 from app.billing.measures import is_eligible, measured_value
-from app.billing.labels import money_text, percent_text, span_label
+from app.billing.labels import money_text, percent_text, window_label
 from app.billing.money import exact, round_money
 from app.billing.ramps import committed_amount
 from app.billing.terms import Commitment, DateRange, LineType
@@ -109,7 +109,7 @@ def surcharge_line(
         type=LineType.OVERAGE_SURCHARGE,
         amount=amount,
         description=f"overage surcharge {percent_text(percent)} on {money_text(above, currency)} "
-        f"above the {span_label(window.span)} minimum of {commitment.label}",
+        f"above the {window_label(window.span, commitment)} minimum of {commitment.label}",
         service_period=period,
         commitment_key=commitment.key,
         window_index=window.index,
@@ -123,7 +123,7 @@ def true_up_line(
     return InvoiceLine(
         type=LineType.TRUE_UP,
         amount=amount,
-        description=f"true-up of {commitment.label} for {span_label(window.span)}",
+        description=f"true-up of {commitment.label} for {window_label(window.span, commitment)}",
         service_period=window.span,
         commitment_key=commitment.key,
         pool_key=pool.key,

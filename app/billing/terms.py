@@ -15,16 +15,33 @@ from typing import Protocol, TypeVar
 
 
 class Frequency(str, Enum):
-    """A billing or commit frequency; ``months`` is its length."""
+    """A billing or commit frequency (SPEC §2).
+
+    The first four are calendar lengths (``months``). ``TERM``, for commitments only, is one window
+    from the commitment's start to its end, however long: it has no length in months, and asking
+    for one is a programming error (``ValueError``), so no caller can silently treat it as a year.
+    """
 
     MONTHLY = "MONTHLY"
     QUARTERLY = "QUARTERLY"
     SEMI_ANNUAL = "SEMI_ANNUAL"
     ANNUAL = "ANNUAL"
+    TERM = "TERM"
+
+    @property
+    def is_term(self) -> bool:
+        """True for ``TERM``: one window spanning the whole commitment."""
+        return self is Frequency.TERM
 
     @property
     def months(self) -> int:
-        return {"MONTHLY": 1, "QUARTERLY": 3, "SEMI_ANNUAL": 6, "ANNUAL": 12}[self.value]
+        """The length in calendar months; ``ValueError`` for ``TERM``, which has none."""
+        if self.is_term:
+            raise ValueError("the TERM frequency has no length in months: it spans the commitment")
+        return _MONTHS[self.value]
+
+
+_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "SEMI_ANNUAL": 6, "ANNUAL": 12}
 
 
 class ChargeType(str, Enum):

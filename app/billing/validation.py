@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 
+from app.billing.calendar import check_billing_frequency
 from app.billing.commitment_checks import CHECKS
 from app.billing.errors import BillingError, BillingErrorCode
 from app.billing.fees import validate_fee_schedule
@@ -101,6 +102,7 @@ def _check_contract_amounts(terms: ContractTerms) -> list[BillingError]:
         [
             partial(minor_unit, terms.currency),
             term,
+            partial(check_billing_frequency, terms.billing_frequency),
             partial(
                 require_non_negative,
                 terms.standing_charge,
@@ -153,6 +155,8 @@ def check_service_line(line: ServiceLine, contract_term: DateRange) -> None:
         raise BillingError(code, "a service line is a service or a package", "product")
     if line.package_frequency is not None and line.package is None:
         raise BillingError(code, "packageFrequency needs a package", "packageFrequency")
+    if line.package_frequency is not None:
+        check_billing_frequency(line.package_frequency, "packageFrequency")
     require_non_negative(line.quantity, BillingErrorCode.INVALID_AMOUNT, "quantity", "the quantity")
     require_non_negative(
         line.unit_price, BillingErrorCode.INVALID_AMOUNT, "unitPrice", "the unit price"

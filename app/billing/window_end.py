@@ -21,7 +21,7 @@ from app.billing.measures import Measurement, measure
 from app.billing.money import round_money
 from app.billing.penalties import penalty_amount
 from app.billing.settlement import settlement_for
-from app.billing.labels import money_text, quantity_text, span_label
+from app.billing.labels import money_text, quantity_text, window_label
 from app.billing.terms import Commitment, CommitmentType, ContractTerms, DateRange, LineType
 
 ZERO = Decimal(0)
@@ -87,7 +87,7 @@ def penalty_lines(
             type=LineType.PENALTY,
             amount=amount,
             description=f"{p.kind.value.lower()} penalty of {commitment.label} for "
-            f"{span_label(window.span)}: {shortfall_text(commitment, m, currency)} short",
+            f"{window_label(window.span, commitment)}: {shortfall_text(commitment, m, currency)} short",
             service_period=window.span,
             commitment_key=commitment.key,
             window_index=window.index,

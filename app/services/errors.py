@@ -76,6 +76,7 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "INVALID_LEDGER_ENTRY": "A ledger entry has the wrong sign for its kind or names no pool.",
     "MISSING_POOL": "A credit pool the operation needs does not exist.",
     "INVALID_SERVICE_LINE": "A service line has a negative quantity or price, or dates outside the term.",
+    "INVALID_FREQUENCY": "TERM is a commitment frequency only: a contract's billing frequency and a package frequency are MONTHLY, QUARTERLY, SEMI_ANNUAL or ANNUAL.",
     "NOT_FOUND": "No such object in your organization.",
     "INVALID_ID": "The id is not a valid global id of the expected type.",
     "INVALID_INPUT": "The input is malformed (e.g. empty name).",

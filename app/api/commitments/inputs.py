@@ -72,7 +72,7 @@ class PenaltyInput:
 class CommitmentInput:
     name: str = strawberry.field(**limited("Display name.", max_length=MAX_NAME))
     type: CommitmentType = strawberry.field(description="What is measured.")
-    frequency: Frequency = strawberry.field(description="Commit frequency (a whole multiple of the billing frequency).")
+    frequency: Frequency = strawberry.field(description="Commit frequency: a whole multiple of the billing frequency, or TERM (one window over the whole commitment).")
     ramp_steps: list[RampStepInput] = strawberry.field(**limited(
         "Ramp schedule; one step {fromWindow: 1} for a flat commitment.", max_items=MAX_RAMP_STEPS))
     start_date: date | None = strawberry.field(default=None, description="Default: the contract's start (a billing-period start).")

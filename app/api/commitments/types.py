@@ -131,7 +131,7 @@ class Commitment(Timestamped, relay.Node):
     type: CommitmentType = strawberry.field(description="What is measured (SPEC §4).")
     start_date: date | None = strawberry.field(description="Start; null: the contract's start.")
     end_date: date | None = strawberry.field(description="End (exclusive); null: the contract's end.")
-    frequency: Frequency = strawberry.field(description="Commit frequency: the length of a window.")
+    frequency: Frequency = strawberry.field(description="Commit frequency: the length of a window (TERM: one window over the whole commitment).")
     package_frequency: Frequency | None = strawberry.field(description="PACKAGE_SERVICE: the package instance's frequency.")
     payment: PaymentTiming | None = strawberry.field(description="SPEND only: PREPAID or POSTPAID.")
     amount_prepaid: Decimal = strawberry.field(description="Prepaid: part of the total paid outside the service.")

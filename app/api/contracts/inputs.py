@@ -77,7 +77,7 @@ class CreateContractInput:
     currency: str = strawberry.field(**limited("ISO 4217 code.", max_length=MAX_CURRENCY))
     start_date: date = strawberry.field(description="First day of the term.")
     end_date: date = strawberry.field(description="Day after the last day of the term.")
-    billing_frequency: Frequency = strawberry.field(description="Length of a billing period.")
+    billing_frequency: Frequency = strawberry.field(description="Length of a billing period (never TERM).")
     standing_charge: Decimal = strawberry.field(default=Decimal(0), description="Fixed charge per period.")
     minimum_spend: Decimal = strawberry.field(default=Decimal(0), description="Minimum usage spend per period.")
     prices: list[PriceInput] = strawberry.field(default_factory=list, **limited(
@@ -106,7 +106,7 @@ class UpdateContractInput:
     currency: str | None = strawberry.field(default=None, **limited("ISO 4217 code.", max_length=MAX_CURRENCY))
     start_date: date | None = strawberry.field(default=None, description="First day of the term.")
     end_date: date | None = strawberry.field(default=None, description="Day after the last day.")
-    billing_frequency: Frequency | None = strawberry.field(default=None, description="Length of a billing period.")
+    billing_frequency: Frequency | None = strawberry.field(default=None, description="Length of a billing period (never TERM).")
     standing_charge: Decimal | None = strawberry.field(default=None, description="Fixed charge per period.")
     minimum_spend: Decimal | None = strawberry.field(default=None, description="Minimum usage spend per period.")
 
