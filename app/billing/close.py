@@ -27,6 +27,7 @@ from app.billing.labels import pool_label
 from app.billing.ledger import Book, EntryKind, LedgerEntry, Pool, entry, sort_pools
 from app.billing.prepaid import find_overages, overage_lines
 from app.billing.rating import rate_period
+from app.billing.renewal import Successor, by_renewed, roll_target
 from app.billing.terms import (
     Commitment,
     ContractTerms,
@@ -49,7 +50,9 @@ class CloseInput:
     every paying pool that ended before it with something left (the only pools a close reads or
     moves: a pool valid only after the period is never drawn, expired or settled by it);
     ``next_seq`` the creation order of the next new pool when ``pools`` are not all of them (one
-    past the highest ``seq`` of all), ``None`` to take it from ``pools``."""
+    past the highest ``seq`` of all), ``None`` to take it from ``pools``; ``successors`` the
+    renewing commitments of an ACTIVE successor contract (SPEC §15), into whose first window the
+    rollover of a last window goes."""
 
     terms: ContractTerms
     period: Period
@@ -58,6 +61,7 @@ class CloseInput:
     prior_charges: tuple[Charge, ...] = ()
     pools: tuple[Pool, ...] = ()
     next_seq: int | None = None
+    successors: tuple[Successor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,16 +211,19 @@ def close_period(inp: CloseInput) -> CloseResult:
     lines = [*drawn, *fees, *_track(inp, charges, book)]
     results = []
     every = (*inp.prior_charges, *charges)
+    successors = by_renewed(inp.successors)
     for commitment in _sorted(terms.commitments):
-        for windows in ending_windows(commitment, period.span):
+        for window, next_window in ending_windows(commitment, period.span):
+            target = roll_target(commitment, next_window, successors)
             result, more = settle_window(
                 terms,
                 commitment,
-                windows,
+                (window, target.window),
                 usage=inp.usage,
                 charges=every,
                 on=period.span.end,
                 book=book,
+                into=target.commitment,
             )
             results.append(result)
             lines.extend(more)

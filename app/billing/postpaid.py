@@ -139,10 +139,12 @@ def close_window(
     on: date,
     seq: int,
     currency: str,
+    into: Commitment | None = None,
 ) -> WindowClose:
     """At the window's end: the tracking pool's remainder is the shortfall S. It expires; it is
     billed as ``TRUE_UP`` unless ``trueUp: false``; a billed true-up with rollover on issues
-    ``min(S × fraction, cap)`` as a ROLLOVER credit for the next window of the commitment's term.
+    ``min(S × fraction, cap)`` as a ROLLOVER credit for the next window of the commitment's term
+    (or the first window of the renewing commitment ``into``, SPEC §15).
 
     New pools come back empty; the caller applies ``entries`` (in order) to fill them.
     """
@@ -157,7 +159,7 @@ def close_window(
     rolled = rollover_amount(commitment, shortfall, currency) if next_window else ZERO
     new_pools: tuple[Pool, ...] = ()
     if rolled > 0 and next_window is not None:
-        target = rollover_pool(commitment, next_window, seq)
+        target = rollover_pool(into or commitment, next_window, seq)
         entries.append(entry(target, EntryKind.ISSUE, rolled, on, note=f"rollover of {pool.key}"))
         new_pools = (target,)
     return WindowClose(

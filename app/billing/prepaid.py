@@ -148,9 +148,11 @@ def close_window(
     on: date,
     seq: int,
     currency: str,
+    into: Commitment | None = None,
 ) -> WindowClose:
     """At the window's end: roll ``min(remainder × fraction, cap)`` into a ROLLOVER pool for the
-    next window (if there is one in the commitment's term) and expire the rest.
+    next window (if there is one in the commitment's term, or the first window of the renewing
+    commitment ``into``, SPEC §15) and expire the rest.
 
     New pools come back empty; the caller applies ``entries`` (in order) to fill them.
     """
@@ -163,7 +165,7 @@ def close_window(
     new_pools: tuple[Pool, ...] = ()
     if rolled > 0 and next_window is not None:
         entries.append(entry(pool, EntryKind.ROLLOVER_OUT, rolled, on, note="rollover"))
-        target = rollover_pool(commitment, next_window, seq)
+        target = rollover_pool(into or commitment, next_window, seq)
         entries.append(entry(target, EntryKind.ROLLOVER_IN, rolled, on, note=f"from {pool.key}"))
         new_pools = (target,)
     if remainder - rolled > 0:

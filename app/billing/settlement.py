@@ -34,8 +34,10 @@ class Settlement(Protocol):
         on: date,
         seq: int,
         currency: str,
+        into: Commitment | None = None,
     ) -> WindowClose:
-        """What the window's end does to its pool (expiry, rollover, true-up)."""
+        """What the window's end does to its pool (expiry, rollover, true-up); a rollover goes to
+        ``next_window`` of ``into`` (default: the same commitment; a renewal's, SPEC §15)."""
         ...
 
 

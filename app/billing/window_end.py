@@ -107,11 +107,13 @@ def settle_window(
     charges: Sequence[Charge],
     on: date,
     book: Book,
+    into: Commitment | None = None,
 ) -> tuple[WindowResult, list[InvoiceLine]]:
     """Settle one ending window: its money pool (posted to ``book``), then its penalties.
 
     ``charges`` are every drawable charge known (earlier periods' and this one's); ``windows`` is
-    the ending window and the next one.
+    the ending window and the window its rollover goes to, of ``into`` (default: the same
+    commitment; for a last window, the renewing commitment's first window, SPEC §15).
     """
     window, next_window = windows
     m = measure(
@@ -126,7 +128,7 @@ def settle_window(
     done = WindowClose()
     if settlement is not None:
         done = settlement.close_window(
-            commitment, window, next_window, book.pools, on, book.seq, terms.currency
+            commitment, window, next_window, book.pools, on, book.seq, terms.currency, into
         )
         book.post(done.entries, done.new_pools)
     total = window_charges_total(window.span, charges)

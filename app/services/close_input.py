@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -41,6 +41,7 @@ from app.db.models import (
 )
 from app.services.contract_terms import load_terms_many
 from app.services.pools import balance_names, core_pool
+from app.services.successors import Renewal, successors_many
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,15 @@ class Gathered:
     """The close input of one contract's period, with the rows it came from.
 
     ``pool_rows`` are the pools of ``input`` by key (the close writes their entries); ``usage`` is
-    this period's usage totals, which the close keeps for the periods after it.
+    this period's usage totals, which the close keeps for the periods after it; ``carry_into`` maps
+    the key of a commitment of the contract's active successor to that contract's id (a carried
+    rollover's pool belongs to it, SPEC §15).
     """
 
     input: CloseInput
     pool_rows: dict[str, CreditPool]
     usage: tuple[UsageTotal, ...]
+    carry_into: dict[str, int] = field(default_factory=dict)
 
 
 async def gather(org_id: int, contract: Contract, row: BillingPeriod, *, lock: bool) -> Gathered:
@@ -72,6 +76,7 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
     periods = {c.id: billing_periods(terms[c.id])[row.number - 1] for c, row in targets}
     earlier = await _earlier_periods(org_id, targets, terms)
     pools = await _pools(org_id, targets, lock)
+    renewals = await successors_many(org_id, contracts, lock=lock)  # after the pools: old, then successor
     totals = await aggregates.usage_totals_many(org_id, [(c.id, r.start_date, r.end_date) for c, r in targets])
     one_time = await _one_time_rows(org_id, targets)
     codes = await _codes(org_id, {uid for _, uid in totals} | {r.product_id for rs in one_time.values() for r in rs})
@@ -85,6 +90,7 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
         span = DateRange(row.start_date, row.end_date)
         current = tuple(UsageTotal(codes[uid], span, q) for uid, q in per_contract[contract.id])
         before = earlier[contract.id]
+        renewal = renewals.get(contract.id, Renewal())
         out[contract.id] = Gathered(
             input=CloseInput(
                 terms=terms[contract.id], period=periods[contract.id],
@@ -92,9 +98,10 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
                 one_time=tuple(_one_time(r, codes) for r in one_time[contract.id]),
                 prior_charges=tuple(c for p in before for c in kept.charges[p.id]),
                 pools=tuple(core_pool(p, names) for p in pools.rows[contract.id].values()),
-                next_seq=pools.next_seq[contract.id],
+                next_seq=max(pools.next_seq[contract.id], renewal.next_seq),
+                successors=renewal.successors,
             ),
-            pool_rows=pools.rows[contract.id], usage=current,
+            pool_rows=pools.rows[contract.id], usage=current, carry_into=renewal.contract_of,
         )
     return out
 

@@ -15,14 +15,15 @@ leaves the rollback (of the transaction or of a savepoint) to the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise import timezone
 
 from app.billing.charges import UsageTotal
 from app.billing.close import CloseResult
+from app.billing.ledger import Pool
 from app.billing.money import as_quantity
 from app.clock import utc_now
 from app.db import aggregates
@@ -45,13 +46,20 @@ class PendingClose:
     """One contract's period, closed by the billing core, not yet written.
 
     ``pool_rows`` are the rows of the pools the close read (the new pools' rows are added to it
-    when written); ``usage`` is the period's usage totals, kept for the periods after it."""
+    when written); ``usage`` is the period's usage totals, kept for the periods after it;
+    ``carry_into`` maps a renewing commitment's key to its contract (``Gathered.carry_into``): a
+    new pool of that commitment (a rollover carried into a renewal, SPEC §15) belongs to it."""
 
     contract: Contract
     row: BillingPeriod
     result: CloseResult
     pool_rows: dict[str, CreditPool]
     usage: Sequence[UsageTotal]
+    carry_into: Mapping[str, int] = field(default_factory=dict)
+
+    def contract_of(self, pool: Pool) -> int:
+        """The contract a new pool of this close belongs to: a renewal's, or the one closed."""
+        return self.carry_into.get(pool.commitment_key or "", self.contract.id)
 
 
 async def write_closes(org_id: int, closes: Sequence[PendingClose]) -> list[Invoice]:
@@ -59,7 +67,7 @@ async def write_closes(org_id: int, closes: Sequence[PendingClose]) -> list[Invo
     if not closes:
         return []
     invoices = await _invoices(org_id, closes)
-    new_rows = [pool_row(org_id, c.contract.account_id, c.contract.id, c.contract.currency, p)
+    new_rows = [pool_row(org_id, c.contract.account_id, c.contract_of(p), c.contract.currency, p)
                 for c in closes for p in c.result.pools if p.key not in c.pool_rows]
     created = await insert_pools(org_id, new_rows)
     for c in closes:

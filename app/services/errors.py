@@ -45,6 +45,7 @@ SERVICE_CODES: tuple[str, ...] = (
     "REQUEST_TIMEOUT",
     "HEADERS_TOO_LARGE",
     "SERVICE_UNAVAILABLE",
+    "ALREADY_RENEWED",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -86,6 +87,7 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "IN_USE": "The object is referenced by others and cannot be deleted.",
     "INTERNAL_ERROR": "An unexpected error; nothing was written.",
     "CONTRACT_NOT_ACTIVE": "The contract is not ACTIVE (draft, cancelled or ended) for this operation.",
+    "ALREADY_RENEWED": "The contract already has a successor (a renewal that is not cancelled).",
     "NO_OPEN_PERIOD": "Every billing period of the contract is already closed.",
     "EARLIER_PERIOD_OPEN": "Billing periods close in order: an earlier period is still open.",
     "PERIOD_CLOSED": "The date falls in a billing period that is already closed.",

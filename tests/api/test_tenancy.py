@@ -110,6 +110,8 @@ def cases(wa: dict[str, Any], wb: dict[str, Any]) -> list[tuple[str, str, dict[s
          {"id": wa["contract"]}, "updateContract", "id"),
         ("cancelContract", f"mutation($id: ID!) {{ cancelContract(id: $id) {{ {ue} }} }}",
          {"id": wa["contract"]}, "cancelContract", "id"),
+        ("renewContract", f"mutation($id: ID!) {{ renewContract(contractId: $id, endDate: \"2028-01-01\") {{ {ue} }} }}",
+         {"id": wa["contract"]}, "renewContract", "contractId"),
         ("deleteContract", f"mutation($id: ID!) {{ deleteContract(id: $id) {{ {ue} }} }}",
          {"id": wa["contract"]}, "deleteContract", "id"),
         ("createPrice", f"mutation($c: ID!, $i: PriceInput!) {{ createPrice(contractId: $c, input: $i) {{ {ue} }} }}",
@@ -207,6 +209,7 @@ ROOT_FIELDS = [
     'startDate: "2026-01-01", endDate: "2027-01-01", billingFrequency: MONTHLY}) { userErrors { code } } }',
     'mutation { updateContract(id: "Q29udHJhY3Q6MQ==", input: {name: "x"}) { userErrors { code } } }',
     'mutation { cancelContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
+    'mutation { renewContract(contractId: "Q29udHJhY3Q6MQ==", endDate: "2028-01-01") { userErrors { code } } }',
     'mutation { deleteContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { createPrice(contractId: "Q29udHJhY3Q6MQ==", input: {usageClassId: "UHJvZHVjdDox", '
     'model: PER_UNIT}) { userErrors { code } } }',

@@ -150,6 +150,7 @@ class Commitment(Timestamped, relay.Node):
     service_id: strawberry.Private[int | None]
     package_id: strawberry.Private[int | None]
     currency: strawberry.Private[str]
+    renews_id: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: models.Commitment, currency: str) -> Commitment:
@@ -166,8 +167,18 @@ class Commitment(Timestamped, relay.Node):
             separate_overage=row.separate_overage, rollover_fraction=quantity(row.rollover_fraction),
             rollover_cap=optional_quantity(row.rollover_cap), prorate=row.prorate, true_up=row.true_up,
             priority=row.priority, contract_id=row.contract_id, usage_class_id=row.usage_class_id,
-            service_id=row.service_id, package_id=row.package_id, currency=currency,
+            service_id=row.service_id, package_id=row.package_id, currency=currency, renews_id=row.renews_id,
         )
+
+    @strawberry.field(description="The commitment of the previous contract this one renews (renewContract); null if none.")
+    async def renews(self, info: Info) -> Commitment | None:
+        if self.renews_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Commitment).load(self.renews_id)
+        if row is None:
+            return None
+        contract = await info.context.loaders.by_id(models.Contract).load(row.contract_id)
+        return Commitment.from_row(row, contract.currency)
 
     @strawberry.field(description="Ramp schedule, in window order.")
     async def ramp_steps(self, info: Info) -> list[RampStep]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -22,7 +23,7 @@ from app.api.errors import UserErrorType
 from app.api.mutation_guard import IdempotencyKey, guard
 from app.api.payloads import DeletePayloadFields, Refusable
 from app.db import models
-from app.services import contracts
+from app.services import contracts, renewal
 
 
 @strawberry.type
@@ -63,6 +64,13 @@ class UpdateContractPayload(ContractPayloadFields):
 @strawberry.type(description="Result of cancelContract.")
 class CancelContractPayload(ContractPayloadFields):
     pass
+
+
+@strawberry.type(description="Result of renewContract.")
+class RenewContractPayload(Refusable):
+    contract: Contract | None = strawberry.field(
+        description="The DRAFT successor, starting on the renewed contract's end date; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
 @strawberry.type(description="Result of deleteContract.")
@@ -168,6 +176,17 @@ class ContractMutations:
             DeleteContractPayload.refused,
             lambda: contracts.delete_contract(org_id, ids.decode(id, "Contract", "id")),
             lambda _: DeleteContractPayload.deleted(id),
+            key=idempotency_key,
+        )
+
+    @strawberry.mutation(description="Renew an ACTIVE contract (SPEC §15): a DRAFT successor from its end date to endDate with its current prices, the service lines active at its end and its commitments restarted at window 1. Edit the draft, then activate it; once it is ACTIVE, the rollover of each renewed commitment's last window goes into its renewal's first window instead of expiring.")
+    async def renew_contract(self, info: Info, contract_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the ACTIVE contract to renew.")], end_date: Annotated[date, strawberry.argument(description="End (exclusive) of the successor's term; after the renewed contract's end date.")], idempotency_key: IdempotencyKey = None) -> RenewContractPayload:
+        org_id = org_of(info)
+        return await guard(
+            info,
+            RenewContractPayload.refused,
+            lambda: renewal.renew_contract(org_id, ids.decode(contract_id, "Contract", "contractId"), end_date),
+            lambda row: RenewContractPayload(contract=Contract.from_row(row), user_errors=[]),
             key=idempotency_key,
         )
 

@@ -48,6 +48,7 @@ class Contract(Timestamped, relay.Node):
     minimum_spend: Decimal = strawberry.field(description="Minimum usage spend per billing period.")
     status: ContractStatus = strawberry.field(description="DRAFT, ACTIVE, ENDED or CANCELLED.")
     account_id: strawberry.Private[int]
+    renews_id: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: models.Contract) -> Contract:
@@ -56,8 +57,21 @@ class Contract(Timestamped, relay.Node):
             end_date=row.end_date, billing_frequency=Frequency(row.billing_frequency),
             standing_charge=money(row.standing_charge, row.currency),
             minimum_spend=money(row.minimum_spend, row.currency),
-            status=ContractStatus(row.status), account_id=row.account_id,
+            status=ContractStatus(row.status), account_id=row.account_id, renews_id=row.renews_id,
         )
+
+    @strawberry.field(description="The contract this one renews (it starts on that contract's end date); null if none.")
+    async def renews(self, info: Info) -> Contract | None:
+        if self.renews_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Contract).load(self.renews_id)
+        return Contract.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The contract renewing this one (renewContract): its successor that is not CANCELLED; null if none.")
+    async def renewed_by(self, info: Info) -> Contract | None:
+        rows = await info.context.loaders.children(models.Contract, "renews_id").load(self.id)
+        live = [r for r in rows if r.status != "CANCELLED"]
+        return Contract.from_row(live[-1]) if live else None
 
     @strawberry.field(description="The account the contract belongs to.")
     async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("app.api.tenancy.types")]:

@@ -42,11 +42,14 @@ class Commitment(TenantModel):
     prorate = fields.BooleanField(default=True)
     true_up = fields.BooleanField(default=True)
     priority = fields.IntField(default=0)
+    renews: Any = fields.ForeignKeyField(  # the commitment this one renews (SPEC §15)
+        "models.Commitment", related_name=False, on_delete=fields.RESTRICT, null=True
+    )
 
     class Meta:
         table = "commitment"
         # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
-        indexes = (Index(fields=("contract_id",)), Index(fields=("service_id",)), Index(fields=("usage_class_id",)), Index(fields=("package_id",)),)
+        indexes = (Index(fields=("contract_id",)), Index(fields=("service_id",)), Index(fields=("usage_class_id",)), Index(fields=("package_id",)), Index(fields=("renews_id",)),)
 
 
 class RampStep(TenantModel):

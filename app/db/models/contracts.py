@@ -23,11 +23,14 @@ class Contract(TenantModel):
     minimum_spend = decimal_field(default=0)
     status = fields.CharField(max_length=20, default="DRAFT", db_index=True)
     activated_at = fields.DatetimeField(null=True)
+    renews: Any = fields.ForeignKeyField(  # the contract this one renews (SPEC §15)
+        "models.Contract", related_name=False, on_delete=fields.RESTRICT, null=True
+    )
 
     class Meta:
         table = "contract"
         # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
-        indexes = (Index(fields=("account_id",)),)
+        indexes = (Index(fields=("account_id",)), Index(fields=("renews_id",)),)
 
 
 class Price(TenantModel):

@@ -1,0 +1,73 @@
+"""What a close needs of a contract's renewal (SPEC §15): its ACTIVE successor's renewing commitments.
+
+``successors_many`` is part of gathering a close's input (``close_input.gather_many``), for the
+single ``closePeriod`` and the batched close alike. For each contract closed it finds the ACTIVE
+contract renewing it (``Contract.renews``), and in it every commitment that renews one of the
+contract's commitments whose first window is not settled yet, with that window: the billing core
+rolls a last window's credit into it (``billing/renewal.py``). A successor that is a DRAFT,
+CANCELLED or ENDED, or was moved to another currency while a draft, is no successor for the
+close: without one, the rollover expires (SPEC §6).
+
+Locks: a close holds the old contract's lock when it gathers; with ``lock`` the successors' rows are
+read ``FOR UPDATE`` after it (the old contract, then the successor — the order ``renewContract``
+and every close follow). One statement when no contract closed has an active successor, a fixed
+number otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tortoise.functions import Max
+
+from app.billing.calendar import commitment_windows
+from app.billing.renewal import Successor
+from app.db.models import Commitment, CommitmentWindow, Contract, CreditPool
+from app.services.contract_terms import load_terms_many
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """One contract's active successor as its close sees it.
+
+    ``successors`` go into the ``CloseInput``; ``contract_of`` maps a renewing commitment's key to
+    the successor contract's id (the rollover pool it receives belongs to that contract);
+    ``next_seq`` is one past the highest pool creation order of the successor."""
+
+    successors: tuple[Successor, ...] = ()
+    contract_of: dict[str, int] = field(default_factory=dict)
+    next_seq: int = 0
+
+
+async def successors_many(org_id: int, contracts: Sequence[Contract], *, lock: bool) -> dict[int, Renewal]:
+    """Old contract id → its ``Renewal``, for the contracts of ``contracts`` with an ACTIVE successor."""
+    query = Contract.filter(organization_id=org_id, renews_id__in=[c.id for c in contracts],
+                            status="ACTIVE").order_by("id")
+    if lock:
+        query = query.select_for_update()
+    rows = await query
+    if not rows:
+        return {}
+    renewing = await Commitment.filter(organization_id=org_id, contract_id__in=[r.id for r in rows],
+                                       renews_id__isnull=False).values_list("id", "renews_id")
+    open_first = set(await CommitmentWindow.filter(
+        organization_id=org_id, commitment_id__in=[cid for cid, _ in renewing], number=1, settled=False,
+    ).values_list("commitment_id", flat=True))
+    renews = {str(cid): str(old) for cid, old in renewing if cid in open_first}
+    terms = await load_terms_many(org_id, list(rows))
+    seqs = dict(await CreditPool.filter(organization_id=org_id, contract_id__in=[r.id for r in rows])
+                .group_by("contract_id").annotate(top=Max("seq")).values_list("contract_id", "top"))
+    currency = {c.id: c.currency for c in contracts}
+    out = {}
+    for row in rows:
+        if row.currency != currency[row.renews_id]:
+            continue  # the draft was moved to another currency: credit cannot cross currencies
+        found = tuple(
+            Successor(renews[c.key], c, commitment_windows(c)[0])
+            for c in terms[row.id].commitments if c.key in renews
+        )
+        top = seqs.get(row.id)
+        out[row.renews_id] = Renewal(found, {s.commitment.key: row.id for s in found},
+                                     0 if top is None else int(top) + 1)
+    return out
