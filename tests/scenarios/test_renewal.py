@@ -9,10 +9,13 @@ rolloverFraction 0.5 and rolloverCap £1,000, and £900 of usage a month. By the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
+from app.api import ids
+from app.db.models import Contract
 from app.services.closing import close_due_periods
 from tests.scenarios.story import Story, amounts
 
@@ -173,3 +176,16 @@ async def test_renewals_that_are_refused(db: str) -> None:
     assert again["userErrors"] == [] and again["contract"]["renews"]["id"] == old
     node = (await story.run("query($id: ID!) { node(id: $id) { ... on Contract { renewedBy { id } } } }", id=old))
     assert node["node"]["renewedBy"]["id"] == again["contract"]["id"]
+
+
+async def test_five_renewals_at_once_make_one_successor(db: str, postgres_only: None) -> None:
+    """PostgreSQL: the old contract's row lock serializes racing renewals; one wins, the others
+    answer ALREADY_RENEWED, and exactly one successor exists."""
+    story = await Story.start("GBP")
+    old = await annual_prepaid(story)
+    answers = await asyncio.gather(*(renew(story, old) for _ in range(5)))
+    won = [a for a in answers if a["userErrors"] == []]
+    refused = [a["userErrors"][0]["code"] for a in answers if a["userErrors"]]
+    assert len(won) == 1 and refused == ["ALREADY_RENEWED"] * 4, answers
+    successors = await Contract.filter(organization_id=story.org, renews_id=ids.decode(old, "Contract", "id"))
+    assert [ids.encode("Contract", c.id) for c in successors] == [won[0]["contract"]["id"]]
