@@ -189,3 +189,32 @@ async def test_five_renewals_at_once_make_one_successor(db: str, postgres_only: 
     assert len(won) == 1 and refused == ["ALREADY_RENEWED"] * 4, answers
     successors = await Contract.filter(organization_id=story.org, renews_id=ids.decode(old, "Contract", "id"))
     assert [ids.encode("Contract", c.id) for c in successors] == [won[0]["contract"]["id"]]
+
+
+async def test_a_postpaid_shortfall_carries_into_the_renewal_as_credit(db: str) -> None:
+    """Annual postpaid £12,000 with rolloverFraction 1 and cap £500, £900 a month: the year spends
+    £10,800, so the last close bills a £1,200 TRUE_UP, and min(1,200 × 1, 500) = £500 comes back as
+    credit (ISSUE) in the ACTIVE successor's first window instead of the old contract's nowhere."""
+    story = await Story.start("GBP")
+    api = await story.product("api-calls", "USAGE_CLASS", "call")
+    old = await story.contract({
+        "accountId": await story.account(), "name": "Annual minimum", "currency": "GBP", **YEAR,
+        "prices": [{"usageClassId": api, "model": "PER_UNIT", "unitAmount": "1"}],
+        "commitments": [{
+            "name": "Annual minimum", "type": "SPEND", "payment": "POSTPAID", "frequency": "ANNUAL",
+            "rampSteps": [{"fromWindow": 1, "amount": "12000"}], "rolloverFraction": "1", "rolloverCap": "500",
+        }],
+    })
+    for month in range(1, 13):
+        await story.usage(old, "api-calls", "900", f"2026-{month:02d}-15T12:00:00Z", f"u{month}")
+    new = (await renew(story, old))["contract"]["id"]
+    await activate(story, new)
+    invoices = [await story.close(old) for _ in range(12)]
+    assert amounts(invoices[-1], "TRUE_UP") == [D("1200.00")]
+    after = await pools(story, new)
+    assert kinds(after["rollover:0"]) == [("ISSUE", D("500.00"))]
+    assert not [p for p in (await pools(story, old)).values() if p["key"].startswith("rollover:")]
+    await story.usage(new, "api-calls", "900", "2027-01-15T12:00:00Z", "n1")
+    await story.close(new)
+    assert kinds((await pools(story, new))["rollover:0"]) == [("ISSUE", D("500.00")), ("CONSUME", D("-500.00"))]
+    check_ledger(await pools(story, old), await pools(story, new))
