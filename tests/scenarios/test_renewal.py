@@ -32,14 +32,20 @@ POOLS = """query($id: ID!) { node(id: $id) { ... on Contract { commitments { nod
 
 
 async def annual_prepaid(story: Story) -> str:
+    """The prepaid story: £12,000 of credit, rolloverFraction 0.5, cap £1,000."""
+    return await annual_spend(story, "PREPAID", fraction="0.5", cap="1000")
+
+
+async def annual_spend(story: Story, payment: str, *, fraction: str, cap: str) -> str:
+    """An annual £12,000 SPEND commitment over 2026 (paid ``payment``), with £900 of usage a month."""
     api = await story.product("api-calls", "USAGE_CLASS", "call")
     contract = await story.contract({
-        "accountId": await story.account(), "name": "Annual prepaid", "currency": "GBP", **YEAR,
+        "accountId": await story.account(), "name": f"Annual {payment.lower()}", "currency": "GBP", **YEAR,
         "prices": [{"usageClassId": api, "model": "PER_UNIT", "unitAmount": "1"}],
         "commitments": [{
-            "name": "Annual credit", "type": "SPEND", "payment": "PREPAID", "frequency": "ANNUAL",
+            "name": "Annual credit", "type": "SPEND", "payment": payment, "frequency": "ANNUAL",
             "rampSteps": [{"fromWindow": 1, "amount": "12000"}],
-            "rolloverFraction": "0.5", "rolloverCap": "1000",
+            "rolloverFraction": fraction, "rolloverCap": cap,
         }],
     })
     for month in range(1, 13):
@@ -196,17 +202,7 @@ async def test_a_postpaid_shortfall_carries_into_the_renewal_as_credit(db: str) 
     £10,800, so the last close bills a £1,200 TRUE_UP, and min(1,200 × 1, 500) = £500 comes back as
     credit (ISSUE) in the ACTIVE successor's first window instead of the old contract's nowhere."""
     story = await Story.start("GBP")
-    api = await story.product("api-calls", "USAGE_CLASS", "call")
-    old = await story.contract({
-        "accountId": await story.account(), "name": "Annual minimum", "currency": "GBP", **YEAR,
-        "prices": [{"usageClassId": api, "model": "PER_UNIT", "unitAmount": "1"}],
-        "commitments": [{
-            "name": "Annual minimum", "type": "SPEND", "payment": "POSTPAID", "frequency": "ANNUAL",
-            "rampSteps": [{"fromWindow": 1, "amount": "12000"}], "rolloverFraction": "1", "rolloverCap": "500",
-        }],
-    })
-    for month in range(1, 13):
-        await story.usage(old, "api-calls", "900", f"2026-{month:02d}-15T12:00:00Z", f"u{month}")
+    old = await annual_spend(story, "POSTPAID", fraction="1", cap="500")
     new = (await renew(story, old))["contract"]["id"]
     await activate(story, new)
     invoices = [await story.close(old) for _ in range(12)]
