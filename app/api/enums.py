@@ -129,13 +129,14 @@ PoolKind = described_enum(ledger.PoolKind, description="PREPAID (a prepaid windo
                 "like commitment credit and never rolls again.",
     "BALANCE": "An account balance (top-up credit), separate from commitments.",
 })
-EntryKind = described_enum(ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE and ROLLOVER_OUT take away.", values={
+EntryKind = described_enum(ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE, ROLLOVER_OUT and VOID take away.", values={
     "ISSUE": "Adds: credit issued (activation of a window, a new balance, a top-up, a postpaid rollover credit).",
     "CONSUME": "Takes away: a charge drawn from the pool at a close (on a tracking pool: spend counted).",
     "EXPIRE": "Takes away: what was left at the pool's end, or a tracking pool's shortfall billed as TRUE_UP.",
     "ROLLOVER_OUT": "Takes away: the part of a prepaid remainder moved to the next window's rollover credit.",
     "ROLLOVER_IN": "Adds: the rolled amount arriving in the rollover credit of the next window.",
     "CREDIT_BACK": "Adds: consumed credit given back (creditBack) while the pool is open.",
+    "VOID": "Takes away: unused credit withdrawn because an amendment or a termination removed or shrank its window (SPEC §13–§14).",
 })
 
 

@@ -90,8 +90,25 @@ def billing_periods(terms: ContractTerms) -> tuple[Period, ...]:
 
 
 def commitment_windows(commitment: Commitment) -> tuple[Period, ...]:
-    """The commitment's windows, from its own start at its frequency to its own end."""
-    return periods(commitment.term.start, commitment.frequency, commitment.term.end)
+    """The commitment's windows, from its own start at its frequency to its own end.
+
+    A commitment cut short (``uncut_end`` set, SPEC §13–§14) has the windows it had to
+    ``uncut_end``, cut at its end: the window holding the cut keeps its uncut ``full`` span, so it is
+    partial even for ``TERM`` (whose one window is otherwise never partial)."""
+    term = commitment.term
+    if commitment.uncut_end is None or commitment.uncut_end <= term.end:
+        return periods(term.start, commitment.frequency, term.end)
+    return cut_at(periods(term.start, commitment.frequency, commitment.uncut_end), term.end)
+
+
+def cut_at(laid_out: Sequence[Period], end: date) -> tuple[Period, ...]:
+    """``laid_out`` periods cut at ``end``: those starting before it, the last one's span ending
+    there (its ``full`` span unchanged, so it reads as partial)."""
+    return tuple(
+        Period(p.index, DateRange(p.span.start, min(p.span.end, end)), p.full)
+        for p in laid_out
+        if p.span.start < end
+    )
 
 
 def period_containing(periods: Sequence[Period], day: date) -> Period | None:

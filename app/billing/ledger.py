@@ -32,6 +32,7 @@ class EntryKind(str, Enum):
     ROLLOVER_OUT = "ROLLOVER_OUT"
     ROLLOVER_IN = "ROLLOVER_IN"
     CREDIT_BACK = "CREDIT_BACK"
+    VOID = "VOID"  # an amendment or a termination withdrew unused credit (SPEC §13–§14)
 
     @property
     def sign(self) -> int:

@@ -251,6 +251,9 @@ class Commitment:
     """A promise inside a contract (SPEC §1, §4, §6, §8).
 
     ``term`` is the commitment's own ``[start, end)``, inside the contract's term.
+    ``uncut_end`` is the end the commitment had before an amendment or a termination cut it at
+    ``term.end``: its windows are laid out to ``uncut_end`` and cut at ``term.end``, so the window
+    holding the cut is partial against its uncut length (for ``TERM``, the whole original term).
     Eligibility: ``eligible_charge_types`` (all drawable types by default) and ``eligible_products``
     (empty means every product). ``payment`` is set for SPEND commitments only. ``seq`` is the
     commitment's creation order within the contract; ``name`` is how invoice lines name it.
@@ -279,6 +282,7 @@ class Commitment:
     penalties: tuple[Penalty, ...] = ()
     seq: int = 0
     name: str = ""
+    uncut_end: date | None = None  # set when the term was cut short (SPEC §13–§14): the end it had
 
     @property
     def label(self) -> str:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 @strawberry.type(description="An immutable signed movement on a credit pool.")
 class LedgerEntry(Timestamped, relay.Node):
     id: relay.NodeID[int]
-    kind: EntryKind = strawberry.field(description="ISSUE, CONSUME, EXPIRE, ROLLOVER_OUT, ROLLOVER_IN or CREDIT_BACK.")
+    kind: EntryKind = strawberry.field(description="ISSUE, CONSUME, EXPIRE, ROLLOVER_OUT, ROLLOVER_IN, CREDIT_BACK or VOID.")
     amount: Decimal = strawberry.field(description="Signed amount: positive adds to the pool, negative takes away.")
     date: date = strawberry.field(description="The day the movement takes effect.")
     charge_key: str | None = strawberry.field(description="The charge a CONSUME paid or tracked, if any.")
