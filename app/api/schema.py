@@ -24,6 +24,7 @@ from app.api.commitments.mutations import CommitmentMutations
 from app.api.context import org_of
 from app.api.input_errors import InputErrorCodes
 from app.api.input_limits import ShortenLists
+from app.api.contracts.amend import AmendMutations
 from app.api.contracts.mutations import ContractMutations
 from app.api.contracts.queries import ContractQueries
 from app.api.cost import QueryCost
@@ -60,7 +61,7 @@ class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, Usa
 
 
 @strawberry.type(description="Create and edit the objects of your organization. Errors come back as userErrors.")
-class Mutation(TenancyMutations, CatalogMutations, ContractMutations, CommitmentMutations, BalanceMutations,
+class Mutation(TenancyMutations, CatalogMutations, ContractMutations, AmendMutations, CommitmentMutations, BalanceMutations,
                UsageMutations, ChargeMutations, LifecycleMutations):
     pass
 

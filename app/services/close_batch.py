@@ -244,7 +244,7 @@ async def _bill(org_id: int, ready: list[tuple[Contract, BillingPeriod, date]]
             pool = g.pool_rows[key]
             moved = sum((e.amount for e in result.entries if e.pool_key == key), Decimal(0))
             balances[pool.id] = balances.get(pool.id, pool.balance) + moved
-        pending.append(PendingClose(contract, row, result, g.pool_rows, list(g.usage), g.carry_into))
+        pending.append(PendingClose(contract, row, result, g.pool_rows, list(g.usage), g.carry_into, g.version))
     return pending, refused
 
 

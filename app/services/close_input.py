@@ -39,9 +39,9 @@ from app.db.models import (
     Product,
     RatedCharge,
 )
-from app.services.contract_terms import load_terms_many
 from app.services.pools import balance_names, core_pool
 from app.services.successors import Renewal, successors_many
+from app.services.term_versions import load_histories
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,15 @@ class Gathered:
     ``pool_rows`` are the pools of ``input`` by key (the close writes their entries); ``usage`` is
     this period's usage totals, which the close keeps for the periods after it; ``carry_into`` maps
     the key of a commitment of the contract's active successor to that contract's id (a carried
-    rollover's pool belongs to it, SPEC §15).
+    rollover's pool belongs to it, SPEC §15); ``version`` the number of the contract version whose
+    terms bill the period (SPEC §13).
     """
 
     input: CloseInput
     pool_rows: dict[str, CreditPool]
     usage: tuple[UsageTotal, ...]
     carry_into: dict[str, int] = field(default_factory=dict)
+    version: int = 1
 
 
 async def gather(org_id: int, contract: Contract, row: BillingPeriod, *, lock: bool) -> Gathered:
@@ -72,7 +74,9 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
     if not targets:
         return {}
     contracts = [c for c, _ in targets]
-    terms = await load_terms_many(org_id, contracts)
+    histories = await load_histories(org_id, contracts)
+    versions = {c.id: histories[c.id].at(row.start_date) for c, row in targets}
+    terms = {cid: v.terms for cid, v in versions.items()}
     periods = {c.id: billing_periods(terms[c.id])[row.number - 1] for c, row in targets}
     earlier = await _earlier_periods(org_id, targets, terms)
     pools = await _pools(org_id, targets, lock)
@@ -102,6 +106,7 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
                 successors=renewal.successors,
             ),
             pool_rows=pools.rows[contract.id], usage=current, carry_into=renewal.contract_of,
+            version=versions[contract.id].number,
         )
     return out
 

@@ -56,6 +56,7 @@ class PendingClose:
     pool_rows: dict[str, CreditPool]
     usage: Sequence[UsageTotal]
     carry_into: Mapping[str, int] = field(default_factory=dict)
+    version: int = 1  # the contract version whose terms billed the period (SPEC §13)
 
     def contract_of(self, pool: Pool) -> int:
         """The contract a new pool of this close belongs to: a renewal's, or the one closed."""
@@ -100,6 +101,7 @@ async def _invoices(org_id: int, closes: Sequence[PendingClose]) -> list[Invoice
             number=f"INV-{c.contract.id}-{c.row.number:03d}", currency=c.contract.currency,
             period_start=c.row.start_date, period_end=c.row.end_date,
             charges_subtotal=view.charges_subtotal, drawdown_total=view.drawdown_total, total=view.total,
+            version=c.version,
         ))
     await insert_rows(Invoice, rows)
     ids = dict(await Invoice.filter(organization_id=org_id, billing_period_id__in=[c.row.id for c in closes])

@@ -103,7 +103,8 @@ async def close_locked(org_id: int, contract: Contract, row: BillingPeriod) -> I
         result = core_close(gathered.input)
     except BillingError as exc:
         raise InvalidInput([from_billing(exc, "contract")]) from exc
-    pending = PendingClose(contract, row, result, gathered.pool_rows, list(gathered.usage), gathered.carry_into)
+    pending = PendingClose(contract, row, result, gathered.pool_rows, list(gathered.usage), gathered.carry_into,
+                           gathered.version)
     return (await write_closes(org_id, [pending]))[0]
 
 

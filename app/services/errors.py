@@ -46,6 +46,7 @@ SERVICE_CODES: tuple[str, ...] = (
     "HEADERS_TOO_LARGE",
     "SERVICE_UNAVAILABLE",
     "ALREADY_RENEWED",
+    "VERSION_CONFLICT",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -78,6 +79,8 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "MISSING_POOL": "A credit pool the operation needs does not exist.",
     "INVALID_SERVICE_LINE": "A service line has a negative quantity or price, or dates outside the term.",
     "INVALID_FREQUENCY": "TERM is a commitment frequency only: a contract's billing frequency and a package frequency are MONTHLY, QUARTERLY, SEMI_ANNUAL or ANNUAL.",
+    "INVALID_EFFECTIVE_DATE": "An amendment's effective date must be the start of one of the contract's billing periods that is not closed.",
+    "FEES_ALREADY_BILLED": "More commitment fees were billed than the amended total allows; amend with creditOverbilledFees: true to credit the difference.",
     "NOT_FOUND": "No such object in your organization.",
     "INVALID_ID": "The id is not a valid global id of the expected type.",
     "INVALID_INPUT": "The input is malformed (e.g. empty name).",
@@ -88,6 +91,7 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "INTERNAL_ERROR": "An unexpected error; nothing was written.",
     "CONTRACT_NOT_ACTIVE": "The contract is not ACTIVE (draft, cancelled or ended) for this operation.",
     "ALREADY_RENEWED": "The contract already has a successor (a renewal that is not cancelled).",
+    "VERSION_CONFLICT": "The contract has moved on since the version the amendment names: read Contract.version and amend that.",
     "NO_OPEN_PERIOD": "Every billing period of the contract is already closed.",
     "EARLIER_PERIOD_OPEN": "Billing periods close in order: an earlier period is still open.",
     "PERIOD_CLOSED": "The date falls in a billing period that is already closed.",

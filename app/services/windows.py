@@ -46,7 +46,7 @@ from app.db.models import (
     Product,
     RatedCharge,
 )
-from app.services.contract_terms import load_terms_many
+from app.services.term_versions import TermsHistory, load_histories
 
 LIVE_STATUSES = ("ACTIVE", "ENDED")
 WINDOW_POOLS = (PoolKind.PREPAID.value, PoolKind.TRACKING.value)
@@ -97,14 +97,15 @@ async def window_states(org_id: int, commitment_ids: Sequence[int]) -> dict[int,
     by_contract: dict[int, list[Commitment]] = defaultdict(list)
     for row in live:
         by_contract[row.contract_id].append(row)
-    terms = await load_terms_many(org_id, [contracts[cid] for cid in by_contract])
+    histories = await load_histories(org_id, [contracts[cid] for cid in by_contract])
+    terms = {cid: h.latest.terms for cid, h in histories.items()}
     periods = facts.periods
     recorded = await _live_usage(org_id, periods, facts)
     for contract_id, rows in by_contract.items():
         # Only a SPEND commitment measures charges: without one, the open periods are not rated.
         rates = any(r.type == CommitmentType.SPEND.value for r in rows)
-        usage, charges = _known(contracts[contract_id], terms[contract_id], periods[contract_id], recorded, facts,
-                                rates)
+        usage, charges = _known(contracts[contract_id], histories[contract_id], periods[contract_id], recorded,
+                                facts, rates)
         out.update(_contract_states(terms[contract_id], rows, usage, charges, facts))
     return out
 
@@ -183,12 +184,12 @@ def _contract_states(terms: ContractTerms, rows: list[Commitment], usage: list[U
     return out
 
 
-def _known(contract: Contract, terms: ContractTerms, rows: list[BillingPeriod],
+def _known(contract: Contract, history: TermsHistory, rows: list[BillingPeriod],
            live: dict[tuple[int, date], dict[str, Decimal]], facts: _Facts,
            rates: bool) -> tuple[list[UsageTotal], list[Charge]]:
     """Usage totals and (if ``rates``) charges of the contract's periods ``rows`` (those inside an
-    open window)."""
-    shapes = billing_periods(terms)
+    open window), each open period rated by the terms of its version (SPEC §13)."""
+    shapes = billing_periods(history.latest.terms)
     usage: list[UsageTotal] = []
     charges: list[Charge] = []
     for p in rows:
@@ -200,7 +201,8 @@ def _known(contract: Contract, terms: ContractTerms, rows: list[BillingPeriod],
         quantities = live.get((contract.id, p.start_date), {})
         usage += [UsageTotal(code, span, q) for code, q in quantities.items()]
         if rates:
-            charges += rate_period(terms, shapes[p.number - 1], quantities, _one_time(facts, contract.id))
+            charges += rate_period(history.at(p.start_date).terms, shapes[p.number - 1], quantities,
+                                   _one_time(facts, contract.id))
     return usage, charges
 
 

@@ -112,6 +112,9 @@ def cases(wa: dict[str, Any], wb: dict[str, Any]) -> list[tuple[str, str, dict[s
          {"id": wa["contract"]}, "cancelContract", "id"),
         ("renewContract", f"mutation($id: ID!) {{ renewContract(contractId: $id, endDate: \"2028-01-01\") {{ {ue} }} }}",
          {"id": wa["contract"]}, "renewContract", "contractId"),
+        ("amendContract", f"mutation($id: ID!) {{ amendContract(contractId: $id, expectedVersion: 1, effectiveDate: "
+         f"\"2026-02-01\", reason: \"x\", changes: {{standingCharge: \"1\"}}) {{ {ue} }} }}",
+         {"id": wa["contract"]}, "amendContract", "contractId"),
         ("deleteContract", f"mutation($id: ID!) {{ deleteContract(id: $id) {{ {ue} }} }}",
          {"id": wa["contract"]}, "deleteContract", "id"),
         ("createPrice", f"mutation($c: ID!, $i: PriceInput!) {{ createPrice(contractId: $c, input: $i) {{ {ue} }} }}",
@@ -210,6 +213,8 @@ ROOT_FIELDS = [
     'mutation { updateContract(id: "Q29udHJhY3Q6MQ==", input: {name: "x"}) { userErrors { code } } }',
     'mutation { cancelContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { renewContract(contractId: "Q29udHJhY3Q6MQ==", endDate: "2028-01-01") { userErrors { code } } }',
+    'mutation { amendContract(contractId: "Q29udHJhY3Q6MQ==", expectedVersion: 1, effectiveDate: "2026-02-01", '
+    'reason: "x", changes: {}) { userErrors { code } } }',
     'mutation { deleteContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { createPrice(contractId: "Q29udHJhY3Q6MQ==", input: {usageClassId: "UHJvZHVjdDox", '
     'model: PER_UNIT}) { userErrors { code } } }',

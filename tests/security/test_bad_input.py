@@ -25,6 +25,8 @@ from tests.api.helpers import gql, gql_raw, new_org
 
 ERRORS = "userErrors { code field message }"
 CONTRACT = f"mutation($input: CreateContractInput!) {{ createContract(input: $input) {{ contract {{ id }} {ERRORS} }} }}"
+AMEND = f"""mutation($c: ID!, $changes: ContractChangesInput!) {{ amendContract(contractId: $c, expectedVersion: 1,
+  effectiveDate: "2026-02-01", reason: "r", changes: $changes) {{ {ERRORS} }} }}"""
 UPDATE_CONTRACT = f"""mutation($id: ID!, $input: UpdateContractInput!) {{
   updateContract(id: $id, input: $input) {{ contract {{ id }} {ERRORS} }} }}"""
 PRICE = f"""mutation($c: ID!, $input: PriceInput!) {{ createPrice(contractId: $c, input: $input) {{ {ERRORS} }} }}"""
@@ -104,6 +106,9 @@ def event(w: World) -> dict[str, Any]:
 # Each mutation: (document, variables of a valid call, the root path of its input in userErrors).
 MUTATIONS: dict[str, Any] = {
     "createContract": (CONTRACT, lambda w: {"input": contract(w)}),
+    "amendContract": (AMEND, lambda w: {"c": w.contract, "changes": {
+        "standingCharge": "0", "minimumSpend": "0",
+        "changeServiceLines": [{"serviceLineId": "U2VydmljZUxpbmU6OTk5", "quantity": "1", "unitPrice": "1"}]}}),
     "updateContract": (UPDATE_CONTRACT, lambda w: {"id": w.contract, "input": {"name": "Deal", "currency": "GBP"}}),
     "createPrice": (PRICE, lambda w: {"c": w.contract, "input": price(w)}),
     "createServiceLine": (LINE, lambda w: {"c": w.contract, "input": line(w)}),
@@ -171,6 +176,7 @@ async def test_every_valid_base_call_is_accepted(world: World) -> None:
             problems = [(r["code"], r["field"]) for r in payload["results"]]
         # Only the draft contract's status stands in the way of a charge or an event (checked last).
         assert problems == {"postCharge": [("CONTRACT_NOT_ACTIVE", "input.contractId")],
+                            "amendContract": [("CONTRACT_NOT_ACTIVE", "contractId")],
                             "recordUsage": [("CONTRACT_NOT_ACTIVE", "events.0.contractId")]}.get(mutation, []), (
             mutation, problems)
 
@@ -285,6 +291,10 @@ DECIMALS = [
     ("CreateContractInput.standingCharge", "createContract", "input.standingCharge", None),
     ("CreateContractInput.minimumSpend", "createContract", "input.minimumSpend", None),
     ("UpdateContractInput.standingCharge", "updateContract", "input.standingCharge", None),
+    ("ContractChangesInput.standingCharge", "amendContract", "changes.standingCharge", None),
+    ("ContractChangesInput.minimumSpend", "amendContract", "changes.minimumSpend", None),
+    ("ServiceLineChangeInput.quantity", "amendContract", "changes.changeServiceLines.0.quantity", None),
+    ("ServiceLineChangeInput.unitPrice", "amendContract", "changes.changeServiceLines.0.unitPrice", None),
     ("UpdateContractInput.minimumSpend", "updateContract", "input.minimumSpend", None),
     ("PriceInput.unitAmount", "createContract", "input.prices.0.unitAmount", None),
     ("PriceTierInput.upTo", "createContract", "input.prices.0.tiers.0.upTo", None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -34,6 +34,16 @@ class BillingPeriod:
     start_date: date = strawberry.field(description="First day of the period.")
     end_date: date = strawberry.field(description="Day after the last day (half-open).")
     partial: bool = strawberry.field(description="True if the term's end cuts the period short.")
+
+
+@strawberry.type(description="One version of a contract's terms (SPEC §13): version 1 is the contract as activated; "
+                             "each amendment makes the next.")
+class ContractVersion:
+    number: int = strawberry.field(description="1, 2, … in order.")
+    effective_date: date = strawberry.field(description="The first day its terms bill (a billing-period start).")
+    reason: str = strawberry.field(description="Why it was made (\"activation\" for version 1).")
+    changes: list[str] = strawberry.field(description="What it changed, as given (empty for version 1).")
+    created_at: datetime | None = strawberry.field(description="When it was made (UTC).")
 
 
 @strawberry.type(description="An account's agreement: currency, term, billing frequency, prices, lines, commitments.")
@@ -72,6 +82,25 @@ class Contract(Timestamped, relay.Node):
         rows = await info.context.loaders.children(models.Contract, "renews_id").load(self.id)
         live = [r for r in rows if r.status != "CANCELLED"]
         return Contract.from_row(live[-1]) if live else None
+
+    @strawberry.field(description="The number of its latest version (SPEC §13): 1 until amended; name it as "
+                      "amendContract's expectedVersion. Null for a DRAFT or CANCELLED contract.")
+    async def version(self, info: Info) -> int | None:
+        versions = await self.versions(info)
+        return versions[-1].number if versions else None
+
+    @strawberry.field(description="Its versions in order (SPEC §13): version 1 is the contract as activated, each "
+                      "amendment makes the next. Empty for a DRAFT or CANCELLED contract.")
+    async def versions(self, info: Info) -> list[ContractVersion]:
+        if self.status in (ContractStatus.DRAFT, ContractStatus.CANCELLED):
+            return []
+        rows = await info.context.loaders.children(models.ContractVersion, "contract_id", "number").load(self.id)
+        if rows:
+            return [ContractVersion(number=r.number, effective_date=r.effective_date, reason=r.reason,
+                                    changes=list(r.changes), created_at=r.created_at) for r in rows]
+        contract = await info.context.loaders.by_id(models.Contract).load(self.id)
+        return [ContractVersion(number=1, effective_date=self.start_date, reason="activation", changes=[],
+                                created_at=contract.activated_at if contract else None)]
 
     @strawberry.field(description="The account the contract belongs to.")
     async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("app.api.tenancy.types")]:

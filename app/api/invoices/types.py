@@ -37,6 +37,7 @@ class Invoice(Timestamped, relay.Node):
     charges_subtotal: Decimal = strawberry.field(description="The period's drawable charges as billed: the USAGE, RECURRING, STANDING, MINIMUM_SPEND, ONE_TIME and OVERAGE lines.")
     drawdown_total: Decimal = strawberry.field(description="What credit pools paid: the sum of the DRAWDOWN lines (zero or negative).")
     total: Decimal = strawberry.field(description="Amount due: the sum of all lines.")
+    version: int = strawberry.field(description="The contract version whose terms it billed (Contract.versions, SPEC §13).")
     contract_id: strawberry.Private[int]
     billing_period_id: strawberry.Private[int]
 
@@ -46,7 +47,7 @@ class Invoice(Timestamped, relay.Node):
         return cls(**stamps(row), id=row.id, number=row.number, currency=cur, period_start=row.period_start,
                    period_end=row.period_end, charges_subtotal=money(row.charges_subtotal, cur),
                    drawdown_total=money(row.drawdown_total, cur), total=money(row.total, cur),
-                   contract_id=row.contract_id, billing_period_id=row.billing_period_id)
+                   version=row.version, contract_id=row.contract_id, billing_period_id=row.billing_period_id)
 
     @strawberry.field(description="The contract invoiced.")
     async def contract(self, info: Info) -> Annotated[Contract, strawberry.lazy("app.api.contracts.types")]:

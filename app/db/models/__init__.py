@@ -10,7 +10,7 @@ from app.db.models.commitments import (
     PenaltyTier,
     RampStep,
 )
-from app.db.models.contracts import Contract, Price, PriceTier, ServiceLine
+from app.db.models.contracts import Contract, ContractVersion, Price, PriceTier, ServiceLine
 from app.db.models.idempotency import IdempotencyRecord
 from app.db.models.invoices import Invoice, InvoiceLine, PeriodUsage, RatedCharge
 from app.db.models.jobs import CloseRun, CloseRunChunk
@@ -38,6 +38,7 @@ __all__ = [
     "Balance",
     "BalanceProduct",
     "Commitment",
+    "ContractVersion",
     "CommitmentProduct",
     "Contract",
     "FeeDate",

@@ -83,3 +83,27 @@ class ServiceLine(TenantModel):
         table = "service_line"
         # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
         indexes = (Index(fields=("contract_id",)), Index(fields=("package_id",)), Index(fields=("product_id",)),)
+
+
+class ContractVersion(TenantModel):
+    """The terms of an amended contract from ``effective_date`` on (SPEC §13): immutable once written.
+
+    ``terms`` is the billing core's ``ContractTerms`` of the version as JSON (``terms_snapshot``):
+    the close of a period loads the latest version effective on or before the period's start.
+    Version 1 (the contract as activated) is written with the first amendment; a contract never
+    amended has no rows here and bills from its term rows. ``changes`` is what the amendment asked
+    for, as given, for people to read.
+    """
+
+    contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.CASCADE)
+    number = fields.IntField()
+    effective_date = fields.DateField()
+    reason = fields.CharField(max_length=500, default="")
+    changes = fields.JSONField(default=list)
+    terms = fields.JSONField()
+    created_by = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "contract_version"
+        indexes = (Index(fields=("contract_id",)),)
+        unique_together = (("contract", "number"),)

@@ -24,6 +24,7 @@ class Invoice(TenantModel):
     charges_subtotal = decimal_field()
     drawdown_total = decimal_field()
     total = decimal_field()
+    version = fields.IntField(default=1)  # the contract version whose terms it billed (SPEC §13)
 
     class Meta:
         table = "invoice"
