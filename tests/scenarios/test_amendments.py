@@ -18,7 +18,7 @@ YEAR = {"startDate": "2026-01-01", "endDate": "2027-01-01", "billingFrequency": 
 AMEND = """mutation($c: ID!, $v: Int!, $e: Date!, $r: String!, $ch: ContractChangesInput!, $credit: Boolean! = false) {
   amendContract(contractId: $c, expectedVersion: $v, effectiveDate: $e, reason: $r, changes: $ch,
                 creditOverbilledFees: $credit) {
-    contract { id version endDate standingCharge versions { number effectiveDate reason changes } }
+    contract { id version endDate standingCharge versions { nodes { number effectiveDate reason changes } } }
     userErrors { code field message } } }"""
 
 INVOICES = """query($id: ID!) { node(id: $id) { ... on Contract { invoices { nodes {

@@ -49,6 +49,26 @@ LISTS: list[tuple[str, str, str, int, Any]] = [
     ("CreateBalanceInput.eligibleProductIds", "createBalance", "input.eligibleProductIds", 100, lambda w: w.gb),
     ("CreateBalanceInput.eligibleChargeTypes", "createBalance", "input.eligibleChargeTypes", 20, lambda w: "USAGE"),
     ("ProductInput.packageItems", "createProduct", "input.packageItems", 100, lambda w: {"serviceId": w.sim}),
+    ("ContractChangesInput.setPrices", "amendContract", "changes.setPrices", 200,
+     lambda w: {"usageClassId": w.gb, "model": "PER_UNIT"}),
+    ("ContractChangesInput.removePrices", "amendContract", "changes.removePrices", 200, lambda w: w.gb),
+    ("ContractChangesInput.addServiceLines", "amendContract", "changes.addServiceLines", 200,
+     lambda w: {"productId": w.sim, "quantity": "1"}),
+    ("ContractChangesInput.endServiceLines", "amendContract", "changes.endServiceLines", 200,
+     lambda w: "U2VydmljZUxpbmU6OTk5"),
+    ("ContractChangesInput.changeServiceLines", "amendContract", "changes.changeServiceLines", 200,
+     lambda w: {"serviceLineId": "U2VydmljZUxpbmU6OTk5", "quantity": "2"}),
+    ("ContractChangesInput.addCommitments", "amendContract", "changes.addCommitments", 200,
+     lambda w: {"name": "c", "type": "SPEND", "frequency": "MONTHLY", "payment": "POSTPAID", "rampSteps": [RAMP]}),
+    ("ContractChangesInput.endCommitments", "amendContract", "changes.endCommitments", 200,
+     lambda w: "Q29tbWl0bWVudDo5OTk="),
+    ("ContractChangesInput.rampChanges", "amendContract", "changes.rampChanges", 200,
+     lambda w: {"commitmentId": "Q29tbWl0bWVudDo5OTk=", "rampSteps": [RAMP]}),
+    ("RampChangeInput.rampSteps", "amendContract", "changes.rampChanges.0.rampSteps", 200, lambda w: RAMP),
+    ("ContractChangesInput.feeDates", "amendContract", "changes.feeDates", 200,
+     lambda w: {"commitmentId": "Q29tbWl0bWVudDo5OTk=", "feeDates": []}),
+    ("FeeDatesChangeInput.feeDates", "amendContract", "changes.feeDates.0.feeDates", 200,
+     lambda w: {"date": "2026-03-01", "amount": "1"}),
     ("Mutation.recordUsage.events", "recordUsage", "events", 1000,
      lambda w: event(w) | {"idempotencyKey": "same"}),
 ]
@@ -67,6 +87,10 @@ async def test_a_list_over_its_limit_is_refused_whole(world: World, key: str, mu
     variables = MUTATIONS[mutation][1](world)
     if path == "input.penalties.0.tiers":
         variables = put(variables, "input.penalties", [{"kind": "TIERED", "tiers": []}])
+    if path == "changes.rampChanges.0.rampSteps":
+        variables = put(variables, "changes.rampChanges", [{"commitmentId": "Q29tbWl0bWVudDo5OTk=", "rampSteps": []}])
+    if path == "changes.feeDates.0.feeDates":
+        variables = put(variables, "changes.feeDates", [{"commitmentId": "Q29tbWl0bWVudDo5OTk=", "feeDates": []}])
     before = await written(world)
     too_many = put(variables, path, [item(world)] * (limit * times + 1))
     assert await answer(world, mutation, too_many) == [("INVALID_INPUT", path)]
@@ -79,6 +103,10 @@ async def test_a_list_at_its_limit_is_not_refused_for_its_length(world: World, k
     variables = MUTATIONS[mutation][1](world)
     if path == "input.penalties.0.tiers":
         variables = put(variables, "input.penalties", [{"kind": "TIERED", "tiers": []}])
+    if path == "changes.rampChanges.0.rampSteps":
+        variables = put(variables, "changes.rampChanges", [{"commitmentId": "Q29tbWl0bWVudDo5OTk=", "rampSteps": []}])
+    if path == "changes.feeDates.0.feeDates":
+        variables = put(variables, "changes.feeDates", [{"commitmentId": "Q29tbWl0bWVudDo5OTk=", "feeDates": []}])
     full = put(variables, path, [item(world)] * limit)
     assert ("INVALID_INPUT", path) not in await answer(world, mutation, full)
 

@@ -15,7 +15,7 @@ from app.api.context import org_of
 from app.api.contracts.inputs import PriceInput, ServiceLineInput
 from app.api.contracts.types import Contract
 from app.api.errors import UserErrorType
-from app.api.input_limits import limited
+from app.api.input_limits import limited, require_valid
 from app.api.mutation_guard import IdempotencyKey, guard
 from app.api.payloads import Refusable
 from app.billing import terms
@@ -76,6 +76,7 @@ class ContractChangesInput:
 
     def to_spec(self) -> AmendmentSpec:
         p = "changes"
+        require_valid(self, p)
         dec = ids.decode
         return AmendmentSpec(
             standing_charge=self.standing_charge, minimum_spend=self.minimum_spend,

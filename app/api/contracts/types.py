@@ -86,12 +86,17 @@ class Contract(Timestamped, relay.Node):
     @strawberry.field(description="The number of its latest version (SPEC §13): 1 until amended; name it as "
                       "amendContract's expectedVersion. Null for a DRAFT or CANCELLED contract.")
     async def version(self, info: Info) -> int | None:
-        versions = await self.versions(info)
+        versions = await self._versions(info)
         return versions[-1].number if versions else None
 
     @strawberry.field(description="Its versions in order (SPEC §13): version 1 is the contract as activated, each "
                       "amendment makes the next. Empty for a DRAFT or CANCELLED contract.")
-    async def versions(self, info: Info) -> list[ContractVersion]:
+    async def versions(self, info: Info, first: First = None, after: After = None,
+                       last: Last = None, before: Before = None) -> Connection[ContractVersion]:
+        return list_connection(await self._versions(info), Paging.of(first, after, last, before),
+                               lambda v: v.number, lambda v: v)
+
+    async def _versions(self, info: Info) -> list[ContractVersion]:
         if self.status in (ContractStatus.DRAFT, ContractStatus.CANCELLED):
             return []
         rows = await info.context.loaders.children(models.ContractVersion, "contract_id", "number").load(self.id)
