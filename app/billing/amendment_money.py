@@ -105,7 +105,8 @@ def money_effects(old: ContractTerms, new: ContractTerms, pools: Mapping[str, Po
                     used = max(ZERO, plan.committed - pool.balance)
                     keep = max(ZERO, target.committed - used)
                     entries += _void(pool, pool.balance - keep, e, "the window was cut by an amendment")
-                    validity[pool.key] = target.window.span
+                    if pool.kind.pays:  # no longer drawn after e (a tracking pool pays nothing anyway)
+                        validity[pool.key] = target.window.span
             elif target.committed != plan.committed:
                 entries += _void(pool, pool.balance, e, "re-issued by an amendment")
                 entries.append(entry(pool, EntryKind.ISSUE, target.committed, target.window.span.start,

@@ -46,12 +46,18 @@ class WindowResult:
 
 def ending_windows(commitment: Commitment, span: DateRange) -> list[tuple[Period, Period | None]]:
     """The commitment's windows ending inside ``span`` (ends are exclusive), each with the next
-    window of the commitment's term (``None`` for the last: nothing rolls past the term)."""
+    window of the commitment's term (``None`` for the last: nothing rolls past the term).
+
+    A commitment an amendment ended at ``e`` (SPEC §13) was cut there: its window in progress now
+    ends on ``e``, the start of the first period billed by the amended terms, whose close settles
+    it (the period ending on ``e`` was billed by the terms before the amendment, which did not end
+    the window)."""
     windows = commitment_windows(commitment)
+    cut_here = commitment.uncut_end is not None and commitment.term.end == span.start
     return [
         (w, windows[i + 1] if i + 1 < len(windows) else None)
         for i, w in enumerate(windows)
-        if span.start < w.span.end <= span.end
+        if span.start < w.span.end <= span.end or (cut_here and w.span.end == span.start)
     ]
 
 

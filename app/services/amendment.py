@@ -96,10 +96,10 @@ async def amend_contract(org_id: int, contract_id: int, expected_version: int, e
         try:
             effects = amended(current.terms, change, {p.key: core_pool(p) for p in pools},
                               first_seq=await next_pool_seq(org_id, contract.account_id))
-        except ValidationErrors as many:
-            raise InvalidInput([from_billing(e, "changes") for e in many.errors]) from many
-        except BillingError as exc:
-            raise InvalidInput([from_billing(exc, "changes")]) from exc
+        except ValidationErrors as many:  # a draft rule broken by the amended terms: named by their path
+            raise InvalidInput([from_billing(e, "amendedTerms") for e in many.errors]) from many
+        except BillingError as exc:  # the core names the argument or change at fault
+            raise InvalidInput([from_billing(exc)]) from exc
         await _write_versions(org_id, contract, history.versions[0].terms if len(history.versions) == 1 else None,
                               current.number + 1, effective, reason, spec.changes, effects, actor)
         await sync_pools(org_id, contract, {p.key: p for p in pools}, effects)

@@ -27,6 +27,7 @@ from tortoise.functions import Max
 from app.billing.calendar import billing_periods, commitment_windows, period_containing
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.close import CloseInput
+from app.billing.window_end import ending_windows
 from app.billing.ledger import PoolKind
 from app.billing.terms import ChargeType, ContractTerms, DateRange
 from app.db import aggregates
@@ -118,6 +119,7 @@ def earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
         window = period_containing(commitment_windows(commitment), span.start)
         if window is not None:
             starts.append(window.span.start)
+        starts += [w.span.start for w, _ in ending_windows(commitment, span)]  # a window cut at its start
     return min(starts)
 
 
