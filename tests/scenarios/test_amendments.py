@@ -282,3 +282,21 @@ async def test_two_amendments_of_one_version_at_once_one_wins(db: str, postgres_
     versions = (await story.run("query($id: ID!) { node(id: $id) { ... on Contract { versions { nodes { number } } } } }",
                                 id=contract))["node"]["versions"]
     assert [v["number"] for v in versions] == [1, 2]
+
+
+async def test_the_batched_close_bills_each_period_by_its_version(db: str) -> None:
+    """closeDuePeriods closes June (version 1) and July (version 2) in one run, as closePeriod does."""
+    from datetime import date
+
+    from app.services.closing import close_due_periods
+
+    story = await Story.start("USD")
+    contract = await priced_contract(story)
+    await monthly_usage(story, contract, range(1, 8))
+    usage_class = (await story.run("query { products { nodes { id } } }"))["products"][0]["id"]
+    assert (await amend(story, contract, 1, "2026-07-01", {
+        "setPrices": [{"usageClassId": usage_class, "model": "PER_UNIT", "unitAmount": "1.20"}]}))["userErrors"] == []
+    report = await close_due_periods(story.org, date(2026, 8, 2))
+    assert report.closed == 7 and report.failures == ()
+    listed = await invoices(story, contract)
+    assert [(i["version"], i["total"]) for i in listed] == [(1, "1000.00")] * 6 + [(2, "1200.00")]
