@@ -180,3 +180,25 @@ async def test_the_batched_close_bills_the_advance_fees_as_the_single_close_does
         [("USAGE", D("500.00"), f"2026-{m:02d}-01"), ("COMMITMENT_FEE", D("1000.00"), f"2026-{m + 1:02d}-01"),
          ("DRAWDOWN", D("-500.00"), f"2026-{m:02d}-01")] for m in (1, 2, 3)]
     assert by_batch == seen(await invoices(story, single))
+
+
+async def test_update_commitment_sets_the_fee_timing_of_a_draft(db: str) -> None:
+    story = await Story.start("GBP")
+    api = await story.product("api-calls", "USAGE_CLASS", "call")
+    draft = await story.run(
+        """mutation($i: CreateContractInput!) { createContract(input: $i) {
+             contract { id commitments { nodes { id feeTiming } } } userErrors { code } } }""",
+        i={"accountId": await story.account(), "name": "Draft", "currency": "GBP", **YEAR,
+           "prices": [{"usageClassId": api, "model": "PER_UNIT", "unitAmount": "1"}],
+           "commitments": [{**annual(), "feeTiming": "IN_ARREARS"}]})
+    contract = draft["createContract"]["contract"]
+    [commitment] = contract["commitments"]
+    assert commitment["feeTiming"] == "IN_ARREARS"
+    updated = await story.run(
+        """mutation($id: ID!, $i: CommitmentInput!) { updateCommitment(id: $id, input: $i) {
+             commitment { feeTiming } userErrors { code field } } }""", id=commitment["id"], i=annual())
+    assert updated["updateCommitment"] == {"commitment": {"feeTiming": "IN_ADVANCE"}, "userErrors": []}
+    activated = await story.run(
+        "mutation($id: ID!) { activateContract(id: $id) { contract { status } userErrors { code } } }", id=contract["id"])
+    assert activated["activateContract"]["contract"]["status"] == "ACTIVE"
+    assert [fees(i) for i in await invoices(story, contract["id"], "ACTIVATION")] == [[D("1000.00")]]
