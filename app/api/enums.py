@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import strawberry
 
-from app.billing import ledger, terms
+from app.billing import invoice, ledger, terms
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -100,6 +100,17 @@ FeeBilling = described_enum(terms.FeeBilling, description="How a prepaid commitm
     "BILLING_PLAN": "In equal parts on every billing period of the commitment (the last part takes the rounding "
                     "difference).",
     "FEE_DATES": "On the given feeDates, each in the billing period holding its date; they must add up exactly.",
+})
+FeeTiming = described_enum(terms.FeeTiming, description="When a prepaid commitment's fee due in a billing period is billed (SPEC §16).", values={
+    "IN_ARREARS": "On the invoice closing the billing period the fee is due in (the default).",
+    "IN_ADVANCE": "Before the period starts: on the invoice closing the period before it, or, for the contract's "
+                  "first period, on the ACTIVATION invoice written by activateContract. The last period's invoice "
+                  "carries no advance fee.",
+})
+InvoiceKind = described_enum(invoice.InvoiceKind, description="What wrote an invoice.", values={
+    "PERIOD": "The close of one billing period (one per period).",
+    "ACTIVATION": "The contract's activation: the commitment fees billed in advance that are due in its first "
+                  "billing period (number INV-<contract>-000; written only when it has lines).",
 })
 PenaltyKind = described_enum(terms.PenaltyKind, description="CHARGE (minimum charge), COUNT (per unit short) or TIERED.", values={
     "CHARGE": "The contract pays at least amount for the window: amount less the window's drawable charges, "

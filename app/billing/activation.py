@@ -6,6 +6,8 @@ a money commitment starts with: one PREPAID pool per window of a prepaid commitm
 TRACKING pool per window of a postpaid one, all issued at activation (SPEC §6: "activation issues
 one pool per window" / "each window's committed amount into a tracking pool"). Each pool's ISSUE
 entry is dated on its window's start. Balances are made separately (``credit.new_balance``).
+``fee_lines`` are the lines of the activation invoice: the fees billed in advance that are due in
+the contract's first billing period (SPEC §16); empty when no commitment bills in advance.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.billing.calendar import Period, billing_periods, check_alignment, commitment_windows
+from app.billing.fee_timing import activation_fee_lines
+from app.billing.invoice import InvoiceLine
 from app.billing.ledger import LedgerEntry, Pool, issue
 from app.billing.money import as_quantity, round_money
 from app.billing.ramps import committed_amount
@@ -40,6 +44,7 @@ class Activation:
     windows: tuple[WindowPlan, ...]
     pools: tuple[Pool, ...]
     entries: tuple[LedgerEntry, ...]
+    fee_lines: tuple[InvoiceLine, ...] = ()  # the activation invoice's lines (SPEC §16), if any
 
 
 def check_activation(terms: ContractTerms) -> None:
@@ -88,4 +93,6 @@ def activate(terms: ContractTerms, *, first_seq: int = 0) -> Activation:
             pool, first = issue(empty, plan.committed, plan.window.span.start, note="activation")
             pools.append(pool)
             entries.append(first)
-    return Activation(billing_periods(terms), tuple(plans), tuple(pools), tuple(entries))
+    return Activation(
+        billing_periods(terms), tuple(plans), tuple(pools), tuple(entries), activation_fee_lines(terms)
+    )

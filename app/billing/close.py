@@ -1,6 +1,7 @@
 """Closing one billing period: SPEC §9 steps 2–5 as one pure function.
 
-``close_period`` rates the period, adds the commitment fees due, draws the charges down on the
+``close_period`` rates the period, adds the commitment fees it bills (due in it, or in the next
+period for fees billed in advance, SPEC §16), draws the charges down on the
 credit pools, adds overage surcharges, and settles every commitment window that ends with the
 period (expiry, rollover, true-up, penalties). It returns the invoice lines, the ledger entries,
 the pools as they stand afterwards and what each ending window measured; the services layer
@@ -21,7 +22,7 @@ from app.billing.calendar import Period, billing_periods, commitment_windows, pe
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.drawdown import Draw, check_unique_charges, draw_down, drawn_per_charge
 from app.billing.errors import BillingError, BillingErrorCode
-from app.billing.fees import fee_lines_for_period
+from app.billing.fee_timing import billed_fee_lines
 from app.billing.invoice import Invoice, InvoiceLine, describe_charge, order_lines
 from app.billing.labels import pool_label
 from app.billing.ledger import Book, EntryKind, LedgerEntry, Pool, entry, sort_pools
@@ -205,7 +206,7 @@ def close_period(inp: CloseInput) -> CloseResult:
     check_unique_charges(charges)
     book = Book(inp.pools, inp.next_seq)
     fees = [
-        line for c in _sorted(terms.commitments) for line in fee_lines_for_period(terms, c, period)
+        line for c in _sorted(terms.commitments) for line in billed_fee_lines(terms, c, period)
     ]
     drawn, draws = _draw(inp, charges, book)
     lines = [*drawn, *fees, *_track(inp, charges, book)]

@@ -19,6 +19,7 @@ from app.billing.terms import (
     CommitmentType,
     DateRange,
     FeeSchedule,
+    FeeTiming,
     PaymentTiming,
 )
 
@@ -87,6 +88,12 @@ def check_payment(c: Commitment, _: DateRange) -> None:
         raise BillingError(INVALID, "a SPEND commitment must be PREPAID or POSTPAID", "payment")
     if c.type is not CommitmentType.SPEND and c.payment is not None:
         raise BillingError(INVALID, f"a {c.type.value} commitment has no payment", "payment")
+    if c.payment is not PaymentTiming.PREPAID and c.fees.timing is FeeTiming.IN_ADVANCE:
+        raise BillingError(
+            BillingErrorCode.INVALID_FEE_SCHEDULE,
+            "feeTiming IN_ADVANCE applies to prepaid commitments only (only they have a fee)",
+            "feeTiming",
+        )
     if c.payment is not PaymentTiming.PREPAID and c.fees != FeeSchedule():
         raise BillingError(
             BillingErrorCode.INVALID_FEE_SCHEDULE,

@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 
 from app.billing.charges import Charge
 from app.billing.terms import DateRange, LineType
 
 ZERO = Decimal(0)
+
+
+class InvoiceKind(str, Enum):
+    """What wrote an invoice: a period's close, or (fees billed in advance, SPEC §16) activation."""
+
+    PERIOD = "PERIOD"
+    ACTIVATION = "ACTIVATION"
 
 CHARGE_LINE_TYPES: frozenset[LineType] = frozenset(
     {

@@ -113,6 +113,13 @@ class FeeBilling(str, Enum):
     FEE_DATES = "FEE_DATES"
 
 
+class FeeTiming(str, Enum):
+    """When a prepaid commitment's fee due in a billing period is billed (SPEC §16)."""
+
+    IN_ARREARS = "IN_ARREARS"
+    IN_ADVANCE = "IN_ADVANCE"
+
+
 class PenaltyKind(str, Enum):
     CHARGE = "CHARGE"
     COUNT = "COUNT"
@@ -238,12 +245,15 @@ class FeeDate:
 
 @dataclass(frozen=True)
 class FeeSchedule:
-    """How a prepaid commitment's total is billed (SPEC §6)."""
+    """How a prepaid commitment's total is billed (SPEC §6), and when (``timing``, SPEC §16):
+    ``IN_ARREARS`` on the invoice of the period the fee is due in, ``IN_ADVANCE`` on the invoice
+    before it (the activation invoice for the contract's first period)."""
 
     amount_prepaid: Decimal = Decimal(0)
     amount_first_bill: Decimal = Decimal(0)
     billing: FeeBilling = FeeBilling.BILLING_PLAN
     fee_dates: tuple[FeeDate, ...] = ()
+    timing: FeeTiming = FeeTiming.IN_ARREARS
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from tortoise import timezone
 
 from app.billing.charges import UsageTotal
 from app.billing.close import CloseResult
+from app.billing.invoice import InvoiceLine as CoreInvoiceLine
 from app.billing.ledger import Pool
 from app.billing.money import as_quantity
 from app.clock import utc_now
@@ -92,38 +93,51 @@ async def write_closes(org_id: int, closes: Sequence[PendingClose]) -> list[Invo
 
 
 async def _invoices(org_id: int, closes: Sequence[PendingClose]) -> list[Invoice]:
-    """Insert the invoices; the rows, their ids read back by billing period (unique)."""
+    """Insert the invoices; the rows, their ids read back by billing period (unique for kind PERIOD:
+    an ACTIVATION invoice, SPEC §16, references the first period too)."""
     rows = []
     for c in closes:
         view = c.result.invoice
         rows.append(Invoice(
             organization_id=org_id, contract_id=c.contract.id, billing_period_id=c.row.id,
-            number=f"INV-{c.contract.id}-{c.row.number:03d}", currency=c.contract.currency,
+            number=invoice_number(c.contract.id, c.row.number), currency=c.contract.currency,
             period_start=c.row.start_date, period_end=c.row.end_date,
             charges_subtotal=view.charges_subtotal, drawdown_total=view.drawdown_total, total=view.total,
             version=c.version,
         ))
     await insert_rows(Invoice, rows)
-    ids = dict(await Invoice.filter(organization_id=org_id, billing_period_id__in=[c.row.id for c in closes])
-               .values_list("billing_period_id", "id"))
+    ids = dict(await Invoice.filter(organization_id=org_id, billing_period_id__in=[c.row.id for c in closes],
+                                    kind="PERIOD").values_list("billing_period_id", "id"))
     for c, invoice in zip(closes, rows):
         invoice.id, invoice._saved_in_db = ids[c.row.id], True
     return rows
 
 
-def _lines(org_id: int, c: PendingClose, invoice: Invoice) -> list[dict[str, Any]]:
+def invoice_number(contract_id: int, period_number: int) -> str:
+    """One sequence per contract: ``INV-{contract}-{period:03d}``; the activation invoice is period 0."""
+    return f"INV-{contract_id}-{period_number:03d}"
+
+
+def invoice_line_rows(org_id: int, invoice_id: int, lines: Sequence[CoreInvoiceLine],
+                      pool_ids: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The rows of an invoice's lines, in invoice order (``pool_ids``: pool key → row id)."""
     return [
         dict(
-            organization_id=org_id, invoice_id=invoice.id, position=i, type=line.type.value, amount=line.amount,
+            organization_id=org_id, invoice_id=invoice_id, position=i, type=line.type.value, amount=line.amount,
             description=line.description[:300], product=line.product, quantity=line.quantity,
             unit_amount=line.unit_amount, service_start=line.service_period.start,
             service_end=line.service_period.end, charge_key=line.charge_key,
             commitment_id=int(line.commitment_key) if line.commitment_key else None,
-            pool_id=c.pool_rows[line.pool_key].id if line.pool_key else None,
+            pool_id=pool_ids[line.pool_key] if line.pool_key else None,
             window_number=line.window_index + 1 if line.window_index is not None else None,
         )
-        for i, line in enumerate(c.result.lines)
+        for i, line in enumerate(lines)
     ]
+
+
+def _lines(org_id: int, c: PendingClose, invoice: Invoice) -> list[dict[str, Any]]:
+    return invoice_line_rows(org_id, invoice.id, c.result.lines,
+                             {line.pool_key: c.pool_rows[line.pool_key].id for line in c.result.lines if line.pool_key})
 
 
 async def _settle_windows(org_id: int, closes: Sequence[PendingClose]) -> None:

@@ -43,7 +43,7 @@ async def _close_once(org_id: int, contract_id: int, period_start: date | None) 
         contract = await require(Contract, org_id, contract_id, "contractId", for_update=True)
         target = await _target_period(org_id, contract, period_start)
         if target.status == "CLOSED":
-            return await Invoice.get(organization_id=org_id, billing_period_id=target.id), False
+            return await Invoice.get(organization_id=org_id, billing_period_id=target.id, kind="PERIOD"), False
         return await close_locked(org_id, contract, target), True
 
 

@@ -179,7 +179,7 @@ async def write_commitment(
         package_frequency=spec.package_frequency.value if spec.package_frequency else None,
         payment=spec.payment.value if spec.payment else None,
         amount_prepaid=spec.amount_prepaid, amount_first_bill=spec.amount_first_bill,
-        fee_billing=spec.fee_billing.value,
+        fee_billing=spec.fee_billing.value, fee_timing=spec.fee_timing.value,
         eligible_charge_types=[t.value for t in spec.eligible_charge_types],
         overage_surcharge_percent=spec.overage_surcharge_percent,
         separate_overage=spec.separate_overage, rollover_fraction=spec.rollover_fraction,

@@ -90,7 +90,8 @@ async def _copy_service_lines(org_id: int, old: Contract, new: Contract) -> None
 
 _COPIED = (
     "name", "seq", "type", "frequency", "usage_class_id", "service_id", "package_id", "package_frequency",
-    "payment", "amount_prepaid", "amount_first_bill", "fee_billing", "eligible_charge_types",
+    "payment", "amount_prepaid", "amount_first_bill", "fee_billing", "fee_timing",
+    "eligible_charge_types",
     "overage_surcharge_percent", "separate_overage", "rollover_fraction", "rollover_cap", "prorate",
     "true_up", "priority",
 )

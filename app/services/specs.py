@@ -14,6 +14,7 @@ from app.billing.terms import (
     ChargeType,
     CommitmentType,
     FeeBilling,
+    FeeTiming,
     FeeDate,
     Frequency,
     PaymentTiming,
@@ -64,6 +65,7 @@ class CommitmentSpec:
     amount_prepaid: Decimal = Decimal(0)
     amount_first_bill: Decimal = Decimal(0)
     fee_billing: FeeBilling = FeeBilling.BILLING_PLAN
+    fee_timing: FeeTiming = FeeTiming.IN_ARREARS
     fee_dates: tuple[FeeDate, ...] = ()
     eligible_charge_types: tuple[ChargeType, ...] = tuple(ChargeType)
     eligible_product_ids: tuple[int, ...] = ()

@@ -12,6 +12,7 @@ from app.api.enums import (
     ChargeType,
     CommitmentType,
     FeeBilling,
+    FeeTiming,
     Frequency,
     PaymentTiming,
     PenaltyKind,
@@ -85,6 +86,7 @@ class CommitmentInput:
     amount_prepaid: Decimal = strawberry.field(default=Decimal(0), description="PREPAID: paid outside the service.")
     amount_first_bill: Decimal = strawberry.field(default=Decimal(0), description="PREPAID: billed on the first invoice.")
     fee_billing: FeeBilling = strawberry.field(default=FeeBilling.BILLING_PLAN, description="PREPAID: how the rest is billed.")
+    fee_timing: FeeTiming = strawberry.field(default=FeeTiming.IN_ARREARS, description="PREPAID: when a fee due in a billing period is billed: IN_ARREARS (on its invoice) or IN_ADVANCE (on the invoice before, the first period's on the activation invoice).")
     fee_dates: list[FeeDateInput] = strawberry.field(default_factory=list, **limited(
         "PREPAID with FEE_DATES: the instalments.", max_items=MAX_FEE_DATES))
     eligible_charge_types: list[ChargeType] | None = strawberry.field(default=None, **limited(
@@ -113,7 +115,7 @@ class CommitmentInput:
             package_id=opt(self.package_id, "Product", f"{path}.packageId"),
             package_frequency=self.package_frequency, payment=self.payment,
             amount_prepaid=self.amount_prepaid, amount_first_bill=self.amount_first_bill,
-            fee_billing=self.fee_billing,
+            fee_billing=self.fee_billing, fee_timing=self.fee_timing,
             fee_dates=tuple(terms.FeeDate(f.date, f.amount) for f in self.fee_dates),
             eligible_charge_types=tuple(terms.ChargeType) if self.eligible_charge_types is None
             else tuple(self.eligible_charge_types),

@@ -16,6 +16,7 @@ from app.api.enums import (
     ChargeType,
     CommitmentType,
     FeeBilling,
+    FeeTiming,
     Frequency,
     PaymentTiming,
     PenaltyKind,
@@ -137,6 +138,7 @@ class Commitment(Timestamped, relay.Node):
     amount_prepaid: Decimal = strawberry.field(description="Prepaid: part of the total paid outside the service.")
     amount_first_bill: Decimal = strawberry.field(description="Prepaid: part billed on the first invoice.")
     fee_billing: FeeBilling = strawberry.field(description="Prepaid: how the rest of the fee is billed.")
+    fee_timing: FeeTiming = strawberry.field(description="Prepaid: when a fee due in a billing period is billed: IN_ARREARS on its invoice, IN_ADVANCE on the invoice before (SPEC §16).")
     eligible_charge_types: list[ChargeType] = strawberry.field(description="Charge types that count and draw down.")
     overage_surcharge_percent: Decimal = strawberry.field(description="Surcharge on overage, percent (>= -100).")
     separate_overage: bool = strawberry.field(description="Prepaid: show overage as its own line.")
@@ -161,7 +163,7 @@ class Commitment(Timestamped, relay.Node):
             payment=PaymentTiming(row.payment) if row.payment else None,
             amount_prepaid=money(row.amount_prepaid, currency),
             amount_first_bill=money(row.amount_first_bill, currency),
-            fee_billing=FeeBilling(row.fee_billing),
+            fee_billing=FeeBilling(row.fee_billing), fee_timing=FeeTiming(row.fee_timing),
             eligible_charge_types=[ChargeType(t) for t in row.eligible_charge_types],
             overage_surcharge_percent=quantity(row.overage_surcharge_percent),
             separate_overage=row.separate_overage, rollover_fraction=quantity(row.rollover_fraction),

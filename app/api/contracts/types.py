@@ -134,7 +134,7 @@ class Contract(Timestamped, relay.Node):
         return await child_connection(info, models.Commitment, "contract_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: Commitment.from_row(r, self.currency))
 
-    @strawberry.field(description="The contract's invoices, oldest first (one per closed billing period).")
+    @strawberry.field(description="The contract's invoices, oldest first (one per closed billing period, after the ACTIVATION invoice when fees are billed in advance).")
     async def invoices(self, info: Info, first: First = None, after: After = None,
                        last: Last = None, before: Before = None) -> Connection[Invoice]:
         return await child_connection(info, models.Invoice, "contract_id", self.id, Paging.of(first, after, last, before), Invoice.from_row)

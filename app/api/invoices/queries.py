@@ -13,7 +13,7 @@ from strawberry.types import Info
 from app.api.filters import filter_id, require_range
 from app.api.args import After, Before, First, Last
 from app.api.context import org_of
-from app.api.enums import described_enum
+from app.api.enums import InvoiceKind, described_enum
 from app.api.invoices.types import Invoice
 from app.api.pagination import Connection, Paging, paginate
 from app.db import models
@@ -39,6 +39,7 @@ class InvoiceFilter:
     period_to: date | None = strawberry.field(default=None, description="Only invoices whose billing period starts before this day (periodStart < periodTo).")
     issued_from: datetime | None = strawberry.field(default=None, description="Only invoices issued (createdAt) at or after this instant (createdAt >= issuedFrom).")
     issued_to: datetime | None = strawberry.field(default=None, description="Only invoices issued (createdAt) before this instant (createdAt < issuedTo).")
+    kind: InvoiceKind | None = strawberry.field(default=None, description="Only invoices of this kind: PERIOD (closes) or ACTIVATION (fees billed in advance at activation).")
 
 
 
@@ -60,6 +61,8 @@ def invoice_filters(given: InvoiceFilter | None, contract_id: strawberry.ID | No
         filters["contract__account_id"] = account
     require_range(f.period_from, f.period_to, "filter.periodTo")
     require_range(f.issued_from, f.issued_to, "filter.issuedTo")
+    if f.kind is not None:
+        filters["kind"] = f.kind.value
     for key, value in (("period_start__gte", f.period_from), ("period_start__lt", f.period_to),
                        ("created_at__gte", f.issued_from), ("created_at__lt", f.issued_to)):
         if value is not None:
@@ -69,8 +72,9 @@ def invoice_filters(given: InvoiceFilter | None, contract_id: strawberry.ID | No
 
 @strawberry.type
 class InvoiceQueries:
-    @strawberry.field(description="The organization's invoices (one per closed billing period), in issue order "
-                                  "(orderBy), filtered by account, contract, billing period and issue time; another "
+    @strawberry.field(description="The organization's invoices (one per closed billing period, and an ACTIVATION "
+                                  "invoice per contract whose fees are billed in advance), in issue order "
+                                  "(orderBy), filtered by account, contract, billing period, kind and issue time; another "
                                   "tenant's id matches nothing. Page forward with first/after, backward with "
                                   "last/before.")
     async def invoices(

@@ -11,12 +11,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.api.args import After, Before, First, Last
-from app.api.enums import LineType
+from app.api.enums import InvoiceKind, LineType
 from app.api.ledger.types import CreditPool, load_pool
 from app.api.pagination import Connection, Paging, child_connection
 from app.api.scalars import money, optional_quantity
 from app.api.timestamps import Timestamped, stamps
 from app.billing.calendar import add_months
+from app.billing.invoice import InvoiceKind as CoreInvoiceKind
 from app.billing.invoice import InvoiceLine as CoreInvoiceLine
 from app.billing.terms import Frequency as CoreFrequency
 from app.billing.terms import LineType as CoreLineType
@@ -27,12 +28,13 @@ if TYPE_CHECKING:
     from app.api.contracts.types import BillingPeriod, Contract
 
 
-@strawberry.type(description="The result of closing one billing period of one contract: final and immutable.")
+@strawberry.type(description="The result of closing one billing period of one contract (kind PERIOD), or of activating a contract whose commitment fees are billed in advance (kind ACTIVATION): final and immutable.")
 class Invoice(Timestamped, relay.Node):
     id: relay.NodeID[int]
-    number: str = strawberry.field(description="Invoice number, unique per contract and period.")
+    number: str = strawberry.field(description="Invoice number, one sequence per contract: INV-<contract>-<period, 3 digits>; the ACTIVATION invoice is INV-<contract>-000.")
+    kind: InvoiceKind = strawberry.field(description="PERIOD (a billing period's close) or ACTIVATION (the fees billed in advance that are due in the first period).")
     currency: str = strawberry.field(description="ISO 4217 currency of every amount on the invoice.")
-    period_start: date = strawberry.field(description="First day of the billing period invoiced.")
+    period_start: date = strawberry.field(description="First day of the billing period invoiced (ACTIVATION: the first period, whose fees it bills in advance).")
     period_end: date = strawberry.field(description="Day after the last day of the period (half-open).")
     charges_subtotal: Decimal = strawberry.field(description="The period's drawable charges as billed: the USAGE, RECURRING, STANDING, MINIMUM_SPEND, ONE_TIME and OVERAGE lines.")
     drawdown_total: Decimal = strawberry.field(description="What credit pools paid: the sum of the DRAWDOWN lines (zero or negative).")
@@ -44,7 +46,7 @@ class Invoice(Timestamped, relay.Node):
     @classmethod
     def from_row(cls, row: models.Invoice) -> Invoice:
         cur = row.currency
-        return cls(**stamps(row), id=row.id, number=row.number, currency=cur, period_start=row.period_start,
+        return cls(**stamps(row), id=row.id, number=row.number, kind=CoreInvoiceKind(row.kind), currency=cur, period_start=row.period_start,
                    period_end=row.period_end, charges_subtotal=money(row.charges_subtotal, cur),
                    drawdown_total=money(row.drawdown_total, cur), total=money(row.total, cur),
                    version=row.version, contract_id=row.contract_id, billing_period_id=row.billing_period_id)
@@ -55,7 +57,7 @@ class Invoice(Timestamped, relay.Node):
 
         return Contract.from_row(await info.context.loaders.by_id(models.Contract).load(self.contract_id))
 
-    @strawberry.field(description="The billing period this invoice closed.")
+    @strawberry.field(description="The billing period this invoice closed; for an ACTIVATION invoice, the contract's first period (whose fees it bills in advance; it is closed by its own PERIOD invoice).")
     async def billing_period(self, info: Info) -> Annotated[BillingPeriod, strawberry.lazy("app.api.contracts.types")]:
         from app.api.contracts.types import BillingPeriod
 

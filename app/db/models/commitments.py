@@ -34,6 +34,7 @@ class Commitment(TenantModel):
     amount_prepaid = decimal_field(default=0)
     amount_first_bill = decimal_field(default=0)
     fee_billing = fields.CharField(max_length=20, default="BILLING_PLAN")
+    fee_timing = fields.CharField(max_length=20, default="IN_ARREARS", db_default="IN_ARREARS")  # SPEC §16
     eligible_charge_types = fields.JSONField(default=list)
     overage_surcharge_percent = decimal_field(default=0)
     separate_overage = fields.BooleanField(default=False)

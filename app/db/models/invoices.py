@@ -11,12 +11,17 @@ from app.db.models.base import TenantModel, decimal_field
 
 
 class Invoice(TenantModel):
-    """The result of closing one billing period of one contract. One per period (unique)."""
+    """An invoice: the close of one billing period (PERIOD) or a contract's activation (ACTIVATION).
+
+    An ACTIVATION invoice (SPEC §16) bills the fees in advance due in the first period, which it
+    references. One of each kind per period at most: the unique key
+    (billing_period, kind) is what makes two concurrent closes of a period write one invoice."""
 
     contract: Any = fields.ForeignKeyField("models.Contract", related_name=False, on_delete=fields.RESTRICT)
-    billing_period: Any = fields.OneToOneField(
+    billing_period: Any = fields.ForeignKeyField(
         "models.BillingPeriod", related_name=False, on_delete=fields.RESTRICT
     )
+    kind = fields.CharField(max_length=20, default="PERIOD", db_default="PERIOD")  # PERIOD | ACTIVATION
     number = fields.CharField(max_length=50)
     currency = fields.CharField(max_length=3)
     period_start = fields.DateField()
@@ -28,7 +33,9 @@ class Invoice(TenantModel):
 
     class Meta:
         table = "invoice"
-        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
+        unique_together = (("billing_period", "kind"),)
+        # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them);
+        # billing_period_id is indexed by the unique key, which leads with it.
         indexes = (Index(fields=("contract_id",)),)
 
 
