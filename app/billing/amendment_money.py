@@ -30,6 +30,8 @@ from decimal import Decimal
 from app.billing.activation import check_activation, window_plans
 from app.billing.amendment import Amendment, amend
 from app.billing.errors import BillingError, BillingErrorCode
+from app.billing.calendar import billing_periods
+from app.billing.fee_timing import bills_in_advance
 from app.billing.fees import commitment_periods, commitment_total, is_prepaid, plan_parts
 from app.billing.labels import money_text
 from app.billing.ledger import EntryKind, LedgerEntry, Pool, entry, issue
@@ -125,20 +127,30 @@ def _void(pool: Pool, amount: Decimal, on: date, note: str) -> list[LedgerEntry]
     return [entry(pool, EntryKind.VOID, amount, on, note=note)] if amount > 0 else []
 
 
-def scheduled_before(terms: ContractTerms, c: Commitment, e: date) -> tuple[FeeDate, ...]:
-    """The fees (first bill excepted) ``c``'s schedule puts in its billing periods before ``e``,
+def first_unbilled(terms: ContractTerms, c: Commitment, e: date) -> date:
+    """The start of the first billing period whose fee no invoice before ``e`` bills: ``e`` in
+    arrears; in advance (SPEC §16) the period after ``e``, whose fee the invoice closing the period
+    starting at ``e`` bills (the term's end if there is none)."""
+    if not bills_in_advance(c):
+        return e
+    return next((p.span.start for p in billing_periods(terms) if p.span.start > e), terms.term.end)
+
+
+def scheduled_before(terms: ContractTerms, c: Commitment, cut: date) -> tuple[FeeDate, ...]:
+    """The fees (first bill excepted) ``c``'s schedule puts in its billing periods before ``cut``,
     each dated where it was due (a plan part on its period's start)."""
     if c.fees.billing is FeeBilling.FEE_DATES:
-        return tuple(d for d in c.fees.fee_dates if d.date < e)
+        return tuple(d for d in c.fees.fee_dates if d.date < cut)
     periods = commitment_periods(terms, c)
     rest = commitment_total(c, terms.currency) - c.fees.amount_prepaid - c.fees.amount_first_bill
     parts = plan_parts(rest, len(periods), terms.currency)
-    return tuple(FeeDate(p.span.start, part) for p, part in zip(periods, parts) if p.span.start < e and part != 0)
+    return tuple(FeeDate(p.span.start, part) for p, part in zip(periods, parts) if p.span.start < cut and part != 0)
 
 
 def _replanned(old: ContractTerms, new: ContractTerms, c: Commitment, e: date,
                given: tuple[FeeDate, ...] | None, credit: bool) -> FeeSchedule:
     was = next(o for o in old.commitments if o.key == c.key)
+    e = first_unbilled(new, c, e)  # in advance, the fee due in the period starting at e is billed already
     past = scheduled_before(old, was, e)
     billed = c.fees.amount_first_bill + sum((d.amount for d in past), ZERO)
     total = commitment_total(c, new.currency)
@@ -154,6 +166,12 @@ def _replanned(old: ContractTerms, new: ContractTerms, c: Commitment, e: date,
 
 def _future(terms: ContractTerms, c: Commitment, e: date, rest: Decimal,
             given: tuple[FeeDate, ...] | None) -> tuple[FeeDate, ...]:
+    if e >= terms.term.end:
+        if rest:  # in advance, amended on the last period: every invoice that could bill it is written
+            raise BillingError(BillingErrorCode.INVALID_FEE_SCHEDULE,
+                               f"{c.label}: its fees are billed in advance and no invoice is left to bill "
+                               f"{money_text(rest, terms.currency)} after this amendment", "effectiveDate")
+        return ()
     if rest < 0:
         return (FeeDate(e, rest),)  # the credit, on the invoice of the period starting at e
     if c.fees.billing is FeeBilling.FEE_DATES:
