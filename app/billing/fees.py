@@ -11,6 +11,7 @@ commitment (``BILLING_PLAN``) or on explicit fee dates (``FEE_DATES``). Every fe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
@@ -51,16 +52,18 @@ def window_pool_amounts(commitment: Commitment, currency: str) -> tuple[Decimal,
     window with Fractions on every close (for the fee schedule) was a cost of every close.
     """
     return _pool_amounts(
-        commitment.type, commitment.term, commitment.frequency, commitment.ramp, commitment.prorate, currency
+        commitment.type, commitment.term, commitment.frequency, commitment.ramp, commitment.prorate, currency,
+        commitment.uncut_end,
     )
 
 
 @lru_cache(maxsize=4096)
 def _pool_amounts(
     kind: CommitmentType, term: DateRange, frequency: Frequency, ramp: tuple[RampStep, ...],
-    prorate: bool, currency: str,
+    prorate: bool, currency: str, uncut_end: date | None = None,
 ) -> tuple[Decimal, ...]:
-    shape = Commitment(key="", type=kind, term=term, frequency=frequency, ramp=ramp, prorate=prorate)
+    shape = Commitment(key="", type=kind, term=term, frequency=frequency, ramp=ramp, prorate=prorate,
+                       uncut_end=uncut_end)
     return tuple(
         round_money(committed_amount(shape, window), currency) for window in commitment_windows(shape)
     )
