@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
 from app.billing.terms import (
     ChargeType,
@@ -41,9 +42,11 @@ from app.billing.terms import (
 from app.billing.terms import (
     RampStep as CoreRampStep,
 )
+from app.billing.terms import Termination
 from app.billing.terms import (
     ServiceLine as CoreServiceLine,
 )
+from app.billing.termination import terminated
 from app.db import repo
 from app.db.models import (
     Account,
@@ -171,9 +174,9 @@ async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, C
     by_commitment = _group(penalties, "commitment_id")
     out = {}
     for contract in contracts:
-        term = DateRange(contract.start_date, contract.end_date)
+        term = DateRange(contract.start_date, contract.original_end_date or contract.end_date)  # as agreed
         account = accounts[contract.account_id]
-        out[contract.id] = ContractTerms(
+        agreed = ContractTerms(
             currency=contract.currency,
             term=term,
             billing_frequency=Frequency(contract.billing_frequency),
@@ -205,4 +208,22 @@ async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, C
             ),
             drawdown_order=DrawdownOrder(account.drawdown_order or org.drawdown_order),
         )
+        out[contract.id] = as_terminated(contract, agreed)
     return out
+
+
+def termination_of(contract: Contract) -> Termination | None:
+    """The contract's termination as the core takes it (SPEC §14); ``None`` if it has none."""
+    if contract.terminated_on is None:
+        return None
+    fee = Decimal(0) if contract.termination_fee_waived else contract.early_termination_fee
+    consumed = tuple(sorted((k, Decimal(v)) for k, v in (contract.termination_consumed or {}).items()))
+    return Termination(contract.terminated_on, charge_remaining=contract.termination_charge_remaining,
+                       fee=fee, consumed=consumed)
+
+
+def as_terminated(contract: Contract, agreed: ContractTerms) -> ContractTerms:
+    """The one place the terms are cut: ``agreed`` as if the term had always ended at the
+    termination date (``billing.termination.terminated``), or ``agreed`` if not terminated."""
+    termination = termination_of(contract)
+    return agreed if termination is None else terminated(agreed, termination)
