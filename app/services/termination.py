@@ -14,12 +14,12 @@ the period ending at *t*) bills the rest; after it the contract is ENDED (``clos
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from app.billing.activation import window_plans
-from app.billing.calendar import commitment_windows
 from app.billing.terms import ContractTerms, Termination
 from app.billing.termination import cut_window, terminated, withdraw
 from app.clock import utc_now
@@ -81,7 +81,7 @@ async def _check(org_id: int, contract: Contract, end_date: date) -> None:
                    f"and not after {contract.end_date}", "endDate")
 
 
-async def _cut_calendar(org_id: int, contract: Contract, cut: ContractTerms, consumed: dict[str, object],
+async def _cut_calendar(org_id: int, contract: Contract, cut: ContractTerms, consumed: dict[str, Decimal],
                         end_date: date) -> None:
     """Billing periods and commitment windows after ``end_date`` removed, the ones holding it cut."""
     written = timezone.now()
@@ -94,8 +94,7 @@ async def _cut_calendar(org_id: int, contract: Contract, cut: ContractTerms, con
         if commitment.uncut_end is None or window is None:
             continue
         plan = window_plans(commitment, cut.currency)[window.index]
-        committed = max(plan.committed, consumed.get(commitment.key, plan.committed))  # type: ignore[type-var]
+        committed = max(plan.committed, consumed.get(commitment.key, plan.committed))  # never below the consumed
         await CommitmentWindow.filter(organization_id=org_id, commitment_id=int(commitment.key),
                                       number=window.number).update(end_date=end_date, committed=committed,
                                                                    updated_at=written)
-    assert all(w.span.end <= end_date for c in cut.commitments for w in commitment_windows(c))

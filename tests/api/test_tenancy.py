@@ -112,6 +112,8 @@ def cases(wa: dict[str, Any], wb: dict[str, Any]) -> list[tuple[str, str, dict[s
          {"id": wa["contract"]}, "cancelContract", "id"),
         ("renewContract", f"mutation($id: ID!) {{ renewContract(contractId: $id, endDate: \"2028-01-01\") {{ {ue} }} }}",
          {"id": wa["contract"]}, "renewContract", "contractId"),
+        ("terminateContract", f"mutation($id: ID!) {{ terminateContract(contractId: $id, endDate: \"2026-06-01\", "
+         f"reason: \"x\") {{ {ue} }} }}", {"id": wa["contract"]}, "terminateContract", "contractId"),
         ("deleteContract", f"mutation($id: ID!) {{ deleteContract(id: $id) {{ {ue} }} }}",
          {"id": wa["contract"]}, "deleteContract", "id"),
         ("createPrice", f"mutation($c: ID!, $i: PriceInput!) {{ createPrice(contractId: $c, input: $i) {{ {ue} }} }}",
@@ -210,6 +212,8 @@ ROOT_FIELDS = [
     'mutation { updateContract(id: "Q29udHJhY3Q6MQ==", input: {name: "x"}) { userErrors { code } } }',
     'mutation { cancelContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { renewContract(contractId: "Q29udHJhY3Q6MQ==", endDate: "2028-01-01") { userErrors { code } } }',
+    'mutation { terminateContract(contractId: "Q29udHJhY3Q6MQ==", endDate: "2026-06-01", reason: "x") '
+    '{ userErrors { code } } }',
     'mutation { deleteContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { createPrice(contractId: "Q29udHJhY3Q6MQ==", input: {usageClassId: "UHJvZHVjdDox", '
     'model: PER_UNIT}) { userErrors { code } } }',
