@@ -286,6 +286,8 @@ DECIMALS = [
     ("CreateContractInput.minimumSpend", "createContract", "input.minimumSpend", None),
     ("UpdateContractInput.standingCharge", "updateContract", "input.standingCharge", None),
     ("UpdateContractInput.minimumSpend", "updateContract", "input.minimumSpend", None),
+    ("CreateContractInput.earlyTerminationFee", "createContract", "input.earlyTerminationFee", None),
+    ("UpdateContractInput.earlyTerminationFee", "updateContract", "input.earlyTerminationFee", None),
     ("PriceInput.unitAmount", "createContract", "input.prices.0.unitAmount", None),
     ("PriceTierInput.upTo", "createContract", "input.prices.0.tiers.0.upTo", None),
     ("PriceTierInput.unitAmount", "createPrice", "input.tiers.1.unitAmount", None),

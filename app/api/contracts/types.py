@@ -79,7 +79,7 @@ class Contract(Timestamped, relay.Node):
         return cls(**stamps(row),
             id=row.id, name=row.name, currency=row.currency, start_date=row.start_date,
             end_date=row.end_date, original_end_date=row.original_end_date or row.end_date,
-            early_termination_fee=money(row.early_termination_fee, row.currency),
+            early_termination_fee=money(Decimal(row.early_termination_fee), row.currency),
             termination=_termination(row), billing_frequency=Frequency(row.billing_frequency),
             standing_charge=money(row.standing_charge, row.currency),
             minimum_spend=money(row.minimum_spend, row.currency),
