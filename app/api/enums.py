@@ -52,7 +52,7 @@ ChargeType = described_enum(terms.ChargeType, description="The drawable charge t
 LineType = described_enum(
     terms.LineType,
     description="Kind of invoice line: the five charge types, then OVERAGE, COMMITMENT_FEE, OVERAGE_SURCHARGE, "
-                "TRUE_UP, PENALTY and DRAWDOWN.",
+                "TRUE_UP, PENALTY, DRAWDOWN and TERMINATION_FEE.",
     values={
         "USAGE": "Charge: the period's quantity of a usage class at the contract's price (may be drawn down).",
         "RECURRING": "Charge: a service line's quantity × unit price for its active days (may be drawn down).",
@@ -71,6 +71,8 @@ LineType = described_enum(
         "PENALTY": "A penalty of a commitment whose window fell short (CHARGE, COUNT or TIERED).",
         "DRAWDOWN": "Negative: the part of a charge paid from a credit pool (prepaid window, rollover credit or "
                     "balance), naming the pool.",
+        "TERMINATION_FEE": "The contract's earlyTerminationFee, billed once on the final invoice of an early "
+                           "termination unless waived; never drawn down.",
     })
 ProductKind = described_enum(terms.ProductKind, description="USAGE_CLASS (metered), SERVICE, or PACKAGE (a bundle of services).", values={
     "USAGE_CLASS": "Metered: usage events are recorded against it and priced per unit or in tiers.",

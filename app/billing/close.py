@@ -13,8 +13,8 @@ balance or rollover credit expiring at its own end date, which is dated on that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.billing import postpaid
@@ -22,7 +22,6 @@ from app.billing.calendar import Period, billing_periods, commitment_windows, pe
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.drawdown import Draw, check_unique_charges, draw_down, drawn_per_charge
 from app.billing.errors import BillingError, BillingErrorCode
-from app.billing.fee_timing import billed_fee_lines
 from app.billing.invoice import Invoice, InvoiceLine, describe_charge, order_lines
 from app.billing.labels import pool_label
 from app.billing.ledger import Book, EntryKind, LedgerEntry, Pool, entry, sort_pools
@@ -37,6 +36,7 @@ from app.billing.terms import (
     PaymentTiming,
     in_creation_order,
 )
+from app.billing.termination_close import fee_lines, final_lines
 from app.billing.window_end import WindowResult, ending_windows, settle_window
 
 ZERO = Decimal(0)
@@ -53,7 +53,9 @@ class CloseInput:
     ``next_seq`` the creation order of the next new pool when ``pools`` are not all of them (one
     past the highest ``seq`` of all), ``None`` to take it from ``pools``; ``successors`` the
     renewing commitments of an ACTIVE successor contract (SPEC §15), into whose first window the
-    rollover of a last window goes."""
+    rollover of a last window goes; ``fees_billed`` the ``COMMITMENT_FEE`` total billed on the
+    contract's earlier invoices per commitment key (read only when the contract is terminated: its
+    final invoice settles the fees, SPEC §14)."""
 
     terms: ContractTerms
     period: Period
@@ -63,6 +65,7 @@ class CloseInput:
     pools: tuple[Pool, ...] = ()
     next_seq: int | None = None
     successors: tuple[Successor, ...] = ()
+    fees_billed: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -205,9 +208,7 @@ def close_period(inp: CloseInput) -> CloseResult:
     charges = rate_period(terms, period, period_usage(inp.usage, period.span), inp.one_time)
     check_unique_charges(charges)
     book = Book(inp.pools, inp.next_seq)
-    fees = [
-        line for c in _sorted(terms.commitments) for line in billed_fee_lines(terms, c, period)
-    ]
+    fees = fee_lines(terms, period, inp.fees_billed)
     drawn, draws = _draw(inp, charges, book)
     lines = [*drawn, *fees, *_track(inp, charges, book)]
     results = []
@@ -228,6 +229,7 @@ def close_period(inp: CloseInput) -> CloseResult:
             )
             results.append(result)
             lines.extend(more)
+    lines.extend(final_lines(terms, period))
     _expire_ended(period.span, book)
     return CloseResult(
         currency=terms.currency,

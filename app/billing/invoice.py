@@ -47,6 +47,7 @@ LINE_ORDER: tuple[LineType, ...] = (
     LineType.DRAWDOWN,
     LineType.TRUE_UP,
     LineType.PENALTY,
+    LineType.TERMINATION_FEE,
 )
 """The order in which line types appear on an invoice."""
 

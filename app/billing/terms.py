@@ -71,6 +71,7 @@ class LineType(str, Enum):
     TRUE_UP = "TRUE_UP"
     PENALTY = "PENALTY"
     DRAWDOWN = "DRAWDOWN"
+    TERMINATION_FEE = "TERMINATION_FEE"
 
 
 class ProductKind(str, Enum):
@@ -301,6 +302,32 @@ class Commitment:
 
 
 @dataclass(frozen=True)
+class Termination:
+    """An early end of the contract on ``on`` (exclusive, SPEC §14), as ``terminated`` applies it.
+
+    Given by the caller: ``on`` (the date *t*), ``charge_remaining``, ``fee`` (the early termination
+    fee to bill on the final invoice, 0 when waived) and ``consumed`` (commitment key → credit
+    consumed from the pool of its window cut at *t*, as it stood at termination: a cut window's
+    amount never falls below it). Filled by ``terminated``: ``agreed_end`` (the term's end as
+    agreed), ``agreed`` (the commitments as agreed) and ``agreed_lines`` (the service lines as
+    agreed): the final close settles removed windows and fees from them.
+    """
+
+    on: date
+    charge_remaining: bool = False
+    fee: Decimal = Decimal(0)
+    consumed: tuple[tuple[str, Decimal], ...] = ()
+    agreed_end: date | None = None
+    agreed: tuple[Commitment, ...] = ()
+    agreed_lines: tuple[ServiceLine, ...] = ()
+
+    @property
+    def early(self) -> bool:
+        """True if the contract ends before its agreed end (a termination on the end changes nothing)."""
+        return self.agreed_end is not None and self.on < self.agreed_end
+
+
+@dataclass(frozen=True)
 class ContractTerms:
     """Everything about a contract that decides money, as of the close being computed."""
 
@@ -313,6 +340,7 @@ class ContractTerms:
     service_lines: tuple[ServiceLine, ...] = ()
     commitments: tuple[Commitment, ...] = ()
     drawdown_order: DrawdownOrder = DrawdownOrder.COMMITMENT_FIRST
+    termination: Termination | None = None  # set by ``termination.terminated`` (SPEC §14)
 
 
 class Created(Protocol):

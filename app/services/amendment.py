@@ -84,6 +84,9 @@ async def amend_contract(org_id: int, contract_id: int, expected_version: int, e
         if contract.status != "ACTIVE":
             raise fail(ErrorCode.CONTRACT_NOT_ACTIVE,
                        f"the contract is {contract.status}; only an ACTIVE contract can be amended", "contractId")
+        if contract.terminated_on is not None:
+            raise fail(ErrorCode.ALREADY_TERMINATED, f"the contract was terminated on {contract.terminated_on}: "
+                       "it ends with the close of its final period and can no longer be amended", "contractId")
         history = await load_history(org_id, contract)
         current = history.latest
         if expected_version != current.number:

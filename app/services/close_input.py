@@ -29,12 +29,13 @@ from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.close import CloseInput
 from app.billing.window_end import ending_windows
 from app.billing.ledger import PoolKind
-from app.billing.terms import ChargeType, ContractTerms, DateRange
+from app.billing.terms import ChargeType, ContractTerms, DateRange, LineType
 from app.db import aggregates
 from app.db.models import (
     BillingPeriod,
     Contract,
     CreditPool,
+    InvoiceLine,
     OneTimeCharge as OneTimeRow,
     PeriodUsage,
     Product,
@@ -87,6 +88,7 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
     codes = await _codes(org_id, {uid for _, uid in totals} | {r.product_id for rs in one_time.values() for r in rs})
     kept = await _kept(org_id, [p for rows in earlier.values() for p in rows])
     names = await balance_names(org_id, [p for rows in pools.rows.values() for p in rows.values()])
+    billed = await _fees_billed(org_id, [c.id for c in contracts if _terminated(terms[c.id])])
     per_contract: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for (cid, uid), quantity in totals.items():
         per_contract[cid].append((uid, quantity))
@@ -104,7 +106,7 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
                 prior_charges=tuple(c for p in before for c in kept.charges[p.id]),
                 pools=tuple(core_pool(p, names) for p in pools.rows[contract.id].values()),
                 next_seq=max(pools.next_seq[contract.id], renewal.next_seq),
-                successors=renewal.successors,
+                successors=renewal.successors, fees_billed=billed.get(contract.id, {}),
             ),
             pool_rows=pools.rows[contract.id], usage=current, carry_into=renewal.contract_of,
             version=versions[contract.id].number,
@@ -185,6 +187,26 @@ async def _pools(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]],
 class _Pools:
     rows: dict[int, dict[str, CreditPool]]  # contract id → pool key → row
     next_seq: dict[int, int]  # contract id → creation order of its next new pool
+
+
+def _terminated(terms: ContractTerms) -> bool:
+    return terms.termination is not None and terms.termination.early
+
+
+async def _fees_billed(org_id: int, contract_ids: list[int]) -> dict[int, dict[str, Decimal]]:
+    """Per terminated contract: commitment key → ``COMMITMENT_FEE`` total of its invoices so far
+    (SPEC §14: the final invoice settles the fee against what was really billed). One statement,
+    and none when no contract of the batch is terminated."""
+    out: dict[int, dict[str, Decimal]] = {}
+    if not contract_ids:
+        return out
+    rows = await InvoiceLine.filter(organization_id=org_id, type=LineType.COMMITMENT_FEE.value,
+                                    invoice__contract_id__in=contract_ids, commitment_id__not_isnull=True
+                                    ).values_list("invoice__contract_id", "commitment_id", "amount")
+    for contract_id, commitment_id, amount in rows:
+        per = out.setdefault(contract_id, {})
+        per[str(commitment_id)] = per.get(str(commitment_id), Decimal(0)) + amount
+    return out
 
 
 async def _one_time_rows(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]]) -> dict[int, list[OneTimeRow]]:

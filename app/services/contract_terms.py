@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
 from app.billing.terms import (
     ChargeType,
@@ -42,9 +43,11 @@ from app.billing.terms import (
 from app.billing.terms import (
     RampStep as CoreRampStep,
 )
+from app.billing.terms import Termination
 from app.billing.terms import (
     ServiceLine as CoreServiceLine,
 )
+from app.billing.termination import terminated
 from app.db import repo
 from app.db.models import (
     Account,
@@ -151,7 +154,14 @@ async def load_terms(org_id: int, contract: Contract) -> ContractTerms:
 
 
 async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, ContractTerms]:
-    """``ContractTerms`` of several contracts: one query per table, whatever their number."""
+    """``ContractTerms`` of several contracts, as their term rows say, cut by their termination if
+    they have one: one query per table, whatever their number."""
+    agreed = await load_agreed_terms_many(org_id, contracts)
+    return {c.id: as_terminated(c, agreed[c.id]) for c in contracts}
+
+
+async def load_agreed_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, ContractTerms]:
+    """``ContractTerms`` of several contracts as their term rows say, before any termination."""
     ids = [c.id for c in contracts]
     org = await Organization.get(id=org_id)
     accounts = {a.id: a for a in await repo.by_ids(Account, org_id, list({c.account_id for c in contracts}))}
@@ -173,9 +183,9 @@ async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, C
     by_commitment = _group(penalties, "commitment_id")
     out = {}
     for contract in contracts:
-        term = DateRange(contract.start_date, contract.end_date)
+        term = DateRange(contract.start_date, contract.original_end_date or contract.end_date)  # as agreed
         account = accounts[contract.account_id]
-        out[contract.id] = ContractTerms(
+        agreed = ContractTerms(
             currency=contract.currency,
             term=term,
             billing_frequency=Frequency(contract.billing_frequency),
@@ -207,4 +217,22 @@ async def load_terms_many(org_id: int, contracts: list[Contract]) -> dict[int, C
             ),
             drawdown_order=DrawdownOrder(account.drawdown_order or org.drawdown_order),
         )
+        out[contract.id] = agreed
     return out
+
+
+def termination_of(contract: Contract) -> Termination | None:
+    """The contract's termination as the core takes it (SPEC §14); ``None`` if it has none."""
+    if contract.terminated_on is None:
+        return None
+    fee = Decimal(0) if contract.termination_fee_waived else contract.early_termination_fee
+    consumed = tuple(sorted((k, Decimal(v)) for k, v in (contract.termination_consumed or {}).items()))
+    return Termination(contract.terminated_on, charge_remaining=contract.termination_charge_remaining,
+                       fee=fee, consumed=consumed)
+
+
+def as_terminated(contract: Contract, agreed: ContractTerms) -> ContractTerms:
+    """The one place the terms are cut: ``agreed`` as if the term had always ended at the
+    termination date (``billing.termination.terminated``), or ``agreed`` if not terminated."""
+    termination = termination_of(contract)
+    return agreed if termination is None else terminated(agreed, termination)

@@ -63,6 +63,7 @@ def _check_scalars(patch: ContractPatch | ContractSpec, problems: Problems) -> N
                                "input.currency"))
     problems.amount(patch.standing_charge, "input.standingCharge")
     problems.amount(patch.minimum_spend, "input.minimumSpend")
+    problems.amount(patch.early_termination_fee, "input.earlyTerminationFee")
 
 
 async def _validate_draft(org_id: int, contract: Contract, focus: str | None = None) -> None:
@@ -127,7 +128,7 @@ async def create_contract(org_id: int, spec: ContractSpec) -> Contract:
             organization_id=org_id, account_id=spec.account_id, name=spec.name, currency=spec.currency,
             start_date=spec.start_date, end_date=spec.end_date,
             billing_frequency=spec.billing_frequency.value, standing_charge=spec.standing_charge,
-            minimum_spend=spec.minimum_spend, status=DRAFT,
+            minimum_spend=spec.minimum_spend, early_termination_fee=spec.early_termination_fee, status=DRAFT,
         )
         for price in spec.prices:
             await write_price(org_id, contract, price)
@@ -145,7 +146,8 @@ async def update_contract(org_id: int, contract_id: int, patch: ContractPatch) -
     problems.raise_if_any()
 
     async def change(contract: Contract) -> Contract:
-        for attr in ("name", "currency", "start_date", "end_date", "standing_charge", "minimum_spend"):
+        for attr in ("name", "currency", "start_date", "end_date", "standing_charge", "minimum_spend",
+                     "early_termination_fee"):
             if getattr(patch, attr) is not None:
                 setattr(contract, attr, getattr(patch, attr))
         if patch.billing_frequency is not None:

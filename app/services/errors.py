@@ -47,6 +47,8 @@ SERVICE_CODES: tuple[str, ...] = (
     "SERVICE_UNAVAILABLE",
     "ALREADY_RENEWED",
     "VERSION_CONFLICT",
+    "INVALID_TERMINATION_DATE",
+    "ALREADY_TERMINATED",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -92,6 +94,8 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "CONTRACT_NOT_ACTIVE": "The contract is not ACTIVE (draft, cancelled or ended) for this operation.",
     "ALREADY_RENEWED": "The contract already has a successor (a renewal that is not cancelled).",
     "VERSION_CONFLICT": "The contract has moved on since the version the amendment names: read Contract.version and amend that.",
+    "INVALID_TERMINATION_DATE": "A termination date must be after the start of the contract's first open billing period and not after its current end.",
+    "ALREADY_TERMINATED": "The contract is already terminated; it ends with the close of its final period.",
     "NO_OPEN_PERIOD": "Every billing period of the contract is already closed.",
     "EARLIER_PERIOD_OPEN": "Billing periods close in order: an earlier period is still open.",
     "PERIOD_CLOSED": "The date falls in a billing period that is already closed.",

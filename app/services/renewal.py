@@ -56,6 +56,7 @@ async def renew_contract(org_id: int, contract_id: int, end_date: date) -> Contr
             organization_id=org_id, account_id=old.account_id, name=old.name, currency=old.currency,
             start_date=old.end_date, end_date=end_date, billing_frequency=old.billing_frequency,
             standing_charge=old.standing_charge, minimum_spend=old.minimum_spend, status="DRAFT",
+            early_termination_fee=old.early_termination_fee,
             renews_id=old.id,
         )
         await _copy_prices(org_id, old, new)

@@ -90,6 +90,7 @@ class ContractSpec:
     standing_charge: Decimal = Decimal(0)
     minimum_spend: Decimal = Decimal(0)
     prices: tuple[PriceSpec, ...] = ()
+    early_termination_fee: Decimal = Decimal(0)
     service_lines: tuple[ServiceLineSpec, ...] = ()
     commitments: tuple[CommitmentSpec, ...] = ()
 
@@ -105,3 +106,4 @@ class ContractPatch:
     billing_frequency: Frequency | None = None
     standing_charge: Decimal | None = None
     minimum_spend: Decimal | None = None
+    early_termination_fee: Decimal | None = None

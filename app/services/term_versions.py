@@ -20,7 +20,7 @@ from datetime import date
 
 from app.billing.terms import ContractTerms
 from app.db.models import Contract, ContractVersion
-from app.services.contract_terms import load_terms_many
+from app.services.contract_terms import as_terminated, load_agreed_terms_many
 from app.services.terms_snapshot import load_terms_json
 
 
@@ -62,17 +62,17 @@ async def load_histories(org_id: int, contracts: Sequence[Contract]) -> dict[int
     stored: dict[int, list[ContractVersion]] = defaultdict(list)
     for row in rows:
         stored[row.contract_id].append(row)
-    current = await load_terms_many(org_id, list(contracts))
+    current = await load_agreed_terms_many(org_id, list(contracts))
     out = {}
     for contract in contracts:
         terms = current[contract.id]
         versions = stored.get(contract.id)
         if not versions:
-            out[contract.id] = TermsHistory((Version(1, terms.term.start, terms),))
+            out[contract.id] = TermsHistory((Version(1, terms.term.start, as_terminated(contract, terms)),))
             continue
         out[contract.id] = TermsHistory(tuple(
-            Version(v.number, v.effective_date,
-                    dataclasses.replace(load_terms_json(v.terms), drawdown_order=terms.drawdown_order))
+            Version(v.number, v.effective_date, as_terminated(contract, dataclasses.replace(
+                load_terms_json(v.terms), drawdown_order=terms.drawdown_order)))
             for v in versions))
     return out
 

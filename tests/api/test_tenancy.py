@@ -115,6 +115,8 @@ def cases(wa: dict[str, Any], wb: dict[str, Any]) -> list[tuple[str, str, dict[s
         ("amendContract", f"mutation($id: ID!) {{ amendContract(contractId: $id, expectedVersion: 1, effectiveDate: "
          f"\"2026-02-01\", reason: \"x\", changes: {{standingCharge: \"1\"}}) {{ {ue} }} }}",
          {"id": wa["contract"]}, "amendContract", "contractId"),
+        ("terminateContract", f"mutation($id: ID!) {{ terminateContract(contractId: $id, endDate: \"2026-06-01\", "
+         f"reason: \"x\") {{ {ue} }} }}", {"id": wa["contract"]}, "terminateContract", "contractId"),
         ("deleteContract", f"mutation($id: ID!) {{ deleteContract(id: $id) {{ {ue} }} }}",
          {"id": wa["contract"]}, "deleteContract", "id"),
         ("createPrice", f"mutation($c: ID!, $i: PriceInput!) {{ createPrice(contractId: $c, input: $i) {{ {ue} }} }}",
@@ -215,6 +217,8 @@ ROOT_FIELDS = [
     'mutation { renewContract(contractId: "Q29udHJhY3Q6MQ==", endDate: "2028-01-01") { userErrors { code } } }',
     'mutation { amendContract(contractId: "Q29udHJhY3Q6MQ==", expectedVersion: 1, effectiveDate: "2026-02-01", '
     'reason: "x", changes: {}) { userErrors { code } } }',
+    'mutation { terminateContract(contractId: "Q29udHJhY3Q6MQ==", endDate: "2026-06-01", reason: "x") '
+    '{ userErrors { code } } }',
     'mutation { deleteContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { createPrice(contractId: "Q29udHJhY3Q6MQ==", input: {usageClassId: "UHJvZHVjdDox", '
     'model: PER_UNIT}) { userErrors { code } } }',

@@ -296,6 +296,8 @@ DECIMALS = [
     ("ServiceLineChangeInput.quantity", "amendContract", "changes.changeServiceLines.0.quantity", None),
     ("ServiceLineChangeInput.unitPrice", "amendContract", "changes.changeServiceLines.0.unitPrice", None),
     ("UpdateContractInput.minimumSpend", "updateContract", "input.minimumSpend", None),
+    ("CreateContractInput.earlyTerminationFee", "createContract", "input.earlyTerminationFee", None),
+    ("UpdateContractInput.earlyTerminationFee", "updateContract", "input.earlyTerminationFee", None),
     ("PriceInput.unitAmount", "createContract", "input.prices.0.unitAmount", None),
     ("PriceTierInput.upTo", "createContract", "input.prices.0.tiers.0.upTo", None),
     ("PriceTierInput.unitAmount", "createPrice", "input.tiers.1.unitAmount", None),

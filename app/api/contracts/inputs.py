@@ -80,6 +80,8 @@ class CreateContractInput:
     billing_frequency: Frequency = strawberry.field(description="Length of a billing period (never TERM).")
     standing_charge: Decimal = strawberry.field(default=Decimal(0), description="Fixed charge per period.")
     minimum_spend: Decimal = strawberry.field(default=Decimal(0), description="Minimum usage spend per period.")
+    early_termination_fee: Decimal = strawberry.field(
+        default=Decimal(0), description="Billed once on the final invoice of an early termination (SPEC §14), unless waived.")
     prices: list[PriceInput] = strawberry.field(default_factory=list, **limited(
         "One per usage class.", max_items=MAX_PRICES))
     service_lines: list[ServiceLineInput] = strawberry.field(default_factory=list, **limited(
@@ -93,7 +95,7 @@ class CreateContractInput:
             account_id=ids.decode(self.account_id, "Account", "input.accountId"), name=self.name,
             currency=self.currency, start_date=self.start_date, end_date=self.end_date,
             billing_frequency=self.billing_frequency, standing_charge=self.standing_charge,
-            minimum_spend=self.minimum_spend,
+            minimum_spend=self.minimum_spend, early_termination_fee=self.early_termination_fee,
             prices=tuple(p.to_spec(f"input.prices.{i}") for i, p in enumerate(self.prices)),
             service_lines=tuple(s.to_spec(f"input.serviceLines.{i}") for i, s in enumerate(self.service_lines)),
             commitments=tuple(c.to_spec(f"input.commitments.{i}") for i, c in enumerate(self.commitments)),
@@ -109,8 +111,10 @@ class UpdateContractInput:
     billing_frequency: Frequency | None = strawberry.field(default=None, description="Length of a billing period (never TERM).")
     standing_charge: Decimal | None = strawberry.field(default=None, description="Fixed charge per period.")
     minimum_spend: Decimal | None = strawberry.field(default=None, description="Minimum usage spend per period.")
+    early_termination_fee: Decimal | None = strawberry.field(
+        default=None, description="Billed once on the final invoice of an early termination (SPEC §14), unless waived.")
 
     def to_patch(self) -> ContractPatch:
         require_valid(self)
         return ContractPatch(self.name, self.currency, self.start_date, self.end_date, self.billing_frequency,
-                             self.standing_charge, self.minimum_spend)
+                             self.standing_charge, self.minimum_spend, self.early_termination_fee)

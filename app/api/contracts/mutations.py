@@ -23,7 +23,7 @@ from app.api.errors import UserErrorType
 from app.api.mutation_guard import IdempotencyKey, guard
 from app.api.payloads import DeletePayloadFields, Refusable
 from app.db import models
-from app.services import contracts, renewal
+from app.services import contracts, renewal, termination
 
 
 @strawberry.type
@@ -70,6 +70,13 @@ class CancelContractPayload(ContractPayloadFields):
 class RenewContractPayload(Refusable):
     contract: Contract | None = strawberry.field(
         description="The DRAFT successor, starting on the renewed contract's end date; null when nothing was written.")
+    user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
+
+
+@strawberry.type(description="Result of terminateContract.")
+class TerminateContractPayload(Refusable):
+    contract: Contract | None = strawberry.field(
+        description="The terminated contract (endDate is the termination date); null when nothing was written.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why nothing was written; empty on success.")
 
 
@@ -187,6 +194,27 @@ class ContractMutations:
             RenewContractPayload.refused,
             lambda: renewal.renew_contract(org_id, ids.decode(contract_id, "Contract", "contractId"), end_date),
             lambda row: RenewContractPayload(contract=Contract.from_row(row), user_errors=[]),
+            key=idempotency_key,
+        )
+
+    @strawberry.mutation(description="End an ACTIVE contract early on endDate (SPEC §14): the term becomes [start, endDate), later billing periods and commitment windows are removed, the window holding endDate is cut and the unused credit withdrawn (VOID). The close of the period ending at endDate is the final invoice: it settles each cut prepaid commitment's fee in one COMMITMENT_FEE line, with chargeRemaining the removed windows, and the earlyTerminationFee unless waived; after it the contract is ENDED.")
+    async def terminate_contract(
+        self, info: Info,
+        contract_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the ACTIVE contract to terminate.")],
+        end_date: Annotated[date, strawberry.argument(description="The new end (exclusive): after the start of the first open billing period, not after the current end.")],
+        reason: Annotated[str, strawberry.argument(description="Why the contract ends (kept with it; at most 500 characters).")],
+        charge_remaining: Annotated[bool, strawberry.argument(description="True: the customer owes the whole commitment (cut window unprorated, removed windows billed).")] = False,
+        waive_termination_fee: Annotated[bool, strawberry.argument(description="True: the earlyTerminationFee is not billed.")] = False,
+        idempotency_key: IdempotencyKey = None,
+    ) -> TerminateContractPayload:
+        org_id = org_of(info)
+        return await guard(
+            info,
+            TerminateContractPayload.refused,
+            lambda: termination.terminate_contract(
+                org_id, ids.decode(contract_id, "Contract", "contractId"), end_date, reason,
+                charge_remaining=charge_remaining, waive_fee=waive_termination_fee),
+            lambda row: TerminateContractPayload(contract=Contract.from_row(row), user_errors=[]),
             key=idempotency_key,
         )
 

@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from app.api.tenancy.types import Account
 
 
+def _termination(row: models.Contract) -> Termination | None:
+    if row.terminated_on is None:
+        return None
+    return Termination(date=row.terminated_on, reason=row.termination_reason or "",
+                       charge_remaining=row.termination_charge_remaining, fee_waived=row.termination_fee_waived,
+                       at=row.terminated_at)
+
+
 @strawberry.type(description="One billing period [startDate, endDate) of a contract.")
 class BillingPeriod:
     number: int = strawberry.field(description="1 for the first period of the term.")
@@ -44,6 +52,14 @@ class ContractVersion:
     reason: str = strawberry.field(description="Why it was made (\"activation\" for version 1).")
     changes: list[str] = strawberry.field(description="What it changed, as given (empty for version 1).")
     created_at: datetime | None = strawberry.field(description="When it was made (UTC).")
+@strawberry.type(description="How a contract was ended early (terminateContract, SPEC §14).")
+class Termination:
+    date: date = strawberry.field(description="The termination date: the contract's new end (exclusive).")
+    reason: str = strawberry.field(description="Why the contract was terminated, as given.")
+    charge_remaining: bool = strawberry.field(
+        description="True if the customer owes the whole commitment (removed windows settled on the final invoice).")
+    fee_waived: bool = strawberry.field(description="True if the early termination fee was waived.")
+    at: datetime = strawberry.field(description="When the termination was recorded (UTC).")
 
 
 @strawberry.type(description="An account's agreement: currency, term, billing frequency, prices, lines, commitments.")
@@ -52,7 +68,13 @@ class Contract(Timestamped, relay.Node):
     name: str = strawberry.field(description="Display name.")
     currency: str = strawberry.field(description="ISO 4217 currency of every amount on the contract.")
     start_date: date = strawberry.field(description="First day of the term.")
-    end_date: date = strawberry.field(description="Day after the last day of the term (half-open).")
+    end_date: date = strawberry.field(
+        description="Day after the last day of the term (half-open); the termination date once terminated.")
+    original_end_date: date = strawberry.field(
+        description="The end date as agreed: equal to endDate unless the contract was terminated early.")
+    early_termination_fee: Decimal = strawberry.field(
+        description="Billed once on the final invoice of an early termination, unless the termination waives it.")
+    termination: Termination | None = strawberry.field(description="The termination; null if not terminated.")
     billing_frequency: Frequency = strawberry.field(description="Length of a billing period.")
     standing_charge: Decimal = strawberry.field(description="Fixed charge per billing period.")
     minimum_spend: Decimal = strawberry.field(description="Minimum usage spend per billing period.")
@@ -64,7 +86,9 @@ class Contract(Timestamped, relay.Node):
     def from_row(cls, row: models.Contract) -> Contract:
         return cls(**stamps(row),
             id=row.id, name=row.name, currency=row.currency, start_date=row.start_date,
-            end_date=row.end_date, billing_frequency=Frequency(row.billing_frequency),
+            end_date=row.end_date, original_end_date=row.original_end_date or row.end_date,
+            early_termination_fee=money(Decimal(row.early_termination_fee), row.currency),
+            termination=_termination(row), billing_frequency=Frequency(row.billing_frequency),
             standing_charge=money(row.standing_charge, row.currency),
             minimum_spend=money(row.minimum_spend, row.currency),
             status=ContractStatus(row.status), account_id=row.account_id, renews_id=row.renews_id,

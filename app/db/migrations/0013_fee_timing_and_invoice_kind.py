@@ -23,7 +23,7 @@ _REINDEX = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_contract_versions')]
+    dependencies = [('models', '0012_contract_termination')]
 
     initial = False
 

@@ -26,6 +26,16 @@ class Contract(TenantModel):
     renews: Any = fields.ForeignKeyField(  # the contract this one renews (SPEC §15)
         "models.Contract", related_name=False, on_delete=fields.RESTRICT, null=True
     )
+    early_termination_fee = decimal_field(default=0)  # billed on an early termination (SPEC §14)
+    # A termination (SPEC §14): end_date becomes the termination date; original_end_date keeps the
+    # agreed end (load_terms_many builds the terms as agreed, then cuts them at terminated_on).
+    original_end_date = fields.DateField(null=True)
+    terminated_on = fields.DateField(null=True)
+    terminated_at = fields.DatetimeField(null=True)
+    termination_reason = fields.CharField(max_length=500, null=True)
+    termination_charge_remaining = fields.BooleanField(default=False)
+    termination_fee_waived = fields.BooleanField(default=False)
+    termination_consumed = fields.JSONField(default=dict)  # commitment id → credit consumed from its cut window
 
     class Meta:
         table = "contract"
