@@ -202,3 +202,47 @@ async def test_update_commitment_sets_the_fee_timing_of_a_draft(db: str) -> None
         "mutation($id: ID!) { activateContract(id: $id) { contract { status } userErrors { code } } }", id=contract["id"])
     assert activated["activateContract"]["contract"]["status"] == "ACTIVE"
     assert [fees(i) for i in await invoices(story, contract["id"], "ACTIVATION")] == [[D("1000.00")]]
+
+
+TERMINATE = """mutation($c: ID!, $e: Date!) { terminateContract(contractId: $c, endDate: $e, reason: "leaving") {
+  contract { status endDate } userErrors { code field message } } }"""
+
+
+async def test_a_termination_credits_an_instalment_billed_in_advance(db: str) -> None:
+    """£12,000 a year billed monthly in advance: activation, January and February invoices bill
+    January's, February's and March's £1,000. Terminated on 1 April with nothing used: T′ = 12,000 ×
+    90/365 = £2,958.90, so the final (March) invoice credits £3,000 − £2,958.90 = £41.10."""
+    story = await Story.start("GBP")
+    contract = await contract_with(story, annual())
+    january, february = await story.close(contract), await story.close(contract)
+    assert (fees(january), fees(february)) == ([D("1000.00")], [D("1000.00")])
+    done = (await story.run(TERMINATE, c=contract, e="2026-04-01"))["terminateContract"]
+    assert done["userErrors"] == [] and done["contract"]["endDate"] == "2026-04-01", done
+    march = await story.close(contract)
+    assert fees(march) == [D("-41.10")]
+    assert sum((sum(fees(i), D(0)) for i in await invoices(story, contract)), D(0)) == D("2958.90")
+    status = (await story.run("query($id: ID!) { node(id: $id) { ... on Contract { status } } }", id=contract))
+    assert status["node"]["status"] == "ENDED"
+
+
+async def test_an_amendment_re_plans_fees_billed_in_advance_from_the_first_unbilled_period(db: str) -> None:
+    """$1,000 a month prepaid, billed monthly in advance; from July $1,500. The June invoice already
+    billed July's $1,000 in advance, so the rest (15,000 − 7,000 = 8,000) is spread over August to
+    December: $1,600 a month, billed on the July to November invoices."""
+    story = await Story.start("GBP")
+    monthly = {"name": "Monthly credit", "type": "SPEND", "payment": "PREPAID", "frequency": "MONTHLY",
+               "rampSteps": [{"fromWindow": 1, "amount": "1000"}], "feeTiming": "IN_ADVANCE"}
+    contract = await contract_with(story, monthly)
+    first_half = [await story.close(contract) for _ in range(6)]
+    assert all(fees(i) == [D("1000.00")] for i in first_half)
+    commitment = (await story.run("query($id: ID!) { node(id: $id) { ... on Contract { commitments { nodes { id } } } } }",
+                                  id=contract))["node"]["commitments"][0]["id"]
+    done = (await story.run(
+        """mutation($c: ID!, $ch: ContractChangesInput!) { amendContract(contractId: $c, expectedVersion: 1,
+             effectiveDate: "2026-07-01", reason: "second half", changes: $ch) { userErrors { code field message } } }""",
+        c=contract, ch={"rampChanges": [{"commitmentId": commitment, "rampSteps": [{"fromWindow": 7, "amount": "1500"}]}]}))
+    assert done["amendContract"]["userErrors"] == [], done
+    second_half = [await story.close(contract) for _ in range(6)]
+    assert [fees(i) for i in second_half] == [[D("1600.00")]] * 5 + [[]]
+    total = sum((sum(fees(i), D(0)) for i in await invoices(story, contract)), D(0))
+    assert total == D("15000.00")
