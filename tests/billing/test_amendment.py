@@ -104,6 +104,7 @@ def test_any_amendment_keeps_the_past_the_ledger_and_the_fee_total(scenario, dat
         assert refused.code is BillingErrorCode.INVALID_FEE_SCHEDULE
         reject()
     assert lines(after)[:k] == lines(before)[:k]  # the periods before e bill as they did
+    assert [r.entries for r in after.results[:k]] == [r.entries for r in before.results[:k]]
     assert running_balances_ok(after.entries)
     assert all(b >= 0 for b in balances(after.entries).values())
     assert {p.key: p.balance for p in after.pools} == {**{p.key: D(0) for p in after.pools},
