@@ -105,6 +105,7 @@ async def amend_contract(org_id: int, contract_id: int, expected_version: int, e
             raise InvalidInput([from_billing(exc)]) from exc
         await _write_versions(org_id, contract, history.versions[0].terms if len(history.versions) == 1 else None,
                               current.number + 1, effective, reason, spec.changes, effects, actor)
+        contract.version = current.number + 1
         await sync_pools(org_id, contract, {p.key: p for p in pools}, effects)
         await sync_calendar(org_id, contract, current.terms, effects.terms, effective)
         await sync_term_rows(org_id, contract, effects.terms, effective)

@@ -53,12 +53,13 @@ class TermsHistory:
 
 
 async def load_histories(org_id: int, contracts: Sequence[Contract]) -> dict[int, TermsHistory]:
-    """Contract id → its terms history: two statements more than ``load_terms_many`` (one when
-    none of the contracts was amended), whatever their number."""
+    """Contract id → its terms history: one statement more than ``load_terms_many`` when one of
+    the contracts was amended (``Contract.version`` > 1), none otherwise, whatever their number."""
     if not contracts:
         return {}
-    rows = await ContractVersion.filter(organization_id=org_id, contract_id__in=[c.id for c in contracts]) \
-        .order_by("contract_id", "number")
+    amended = [c.id for c in contracts if c.version > 1]  # no statement when none was amended
+    rows = await ContractVersion.filter(organization_id=org_id, contract_id__in=amended) \
+        .order_by("contract_id", "number") if amended else []
     stored: dict[int, list[ContractVersion]] = defaultdict(list)
     for row in rows:
         stored[row.contract_id].append(row)

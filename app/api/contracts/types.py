@@ -81,6 +81,7 @@ class Contract(Timestamped, relay.Node):
     status: ContractStatus = strawberry.field(description="DRAFT, ACTIVE, ENDED or CANCELLED.")
     account_id: strawberry.Private[int]
     renews_id: strawberry.Private[int | None] = None
+    latest_version: strawberry.Private[int] = 1
 
     @classmethod
     def from_row(cls, row: models.Contract) -> Contract:
@@ -92,6 +93,7 @@ class Contract(Timestamped, relay.Node):
             standing_charge=money(row.standing_charge, row.currency),
             minimum_spend=money(row.minimum_spend, row.currency),
             status=ContractStatus(row.status), account_id=row.account_id, renews_id=row.renews_id,
+            latest_version=row.version,
         )
 
     @strawberry.field(description="The contract this one renews (it starts on that contract's end date); null if none.")
@@ -109,9 +111,8 @@ class Contract(Timestamped, relay.Node):
 
     @strawberry.field(description="The number of its latest version (SPEC §13): 1 until amended; name it as "
                       "amendContract's expectedVersion. Null for a DRAFT or CANCELLED contract.")
-    async def version(self, info: Info) -> int | None:
-        versions = await self._versions(info)
-        return versions[-1].number if versions else None
+    def version(self) -> int | None:
+        return None if self.status in (ContractStatus.DRAFT, ContractStatus.CANCELLED) else self.latest_version
 
     @strawberry.field(description="Its versions in order (SPEC §13): version 1 is the contract as activated, each "
                       "amendment makes the next. Empty for a DRAFT or CANCELLED contract.")

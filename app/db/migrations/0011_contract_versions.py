@@ -40,4 +40,9 @@ class Migration(migrations.Migration):
             name='version',
             field=fields.IntField(default=1),
         ),
+        ops.AddField(
+            model_name='Contract',
+            name='version',
+            field=fields.IntField(default=1),
+        ),
     ]

@@ -26,6 +26,7 @@ class Contract(TenantModel):
     renews: Any = fields.ForeignKeyField(  # the contract this one renews (SPEC §15)
         "models.Contract", related_name=False, on_delete=fields.RESTRICT, null=True
     )
+    version = fields.IntField(default=1)  # its latest version (SPEC §13); 1: never amended, no version rows
     early_termination_fee = decimal_field(default=0)  # billed on an early termination (SPEC §14)
     # A termination (SPEC §14): end_date becomes the termination date; original_end_date keeps the
     # agreed end (load_terms_many builds the terms as agreed, then cuts them at terminated_on).
