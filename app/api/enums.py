@@ -142,7 +142,7 @@ PoolKind = described_enum(ledger.PoolKind, description="PREPAID (a prepaid windo
                 "like commitment credit and never rolls again.",
     "BALANCE": "An account balance (top-up credit), separate from commitments.",
 })
-EntryKind = described_enum(ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE, ROLLOVER_OUT and VOID take away.", values={
+EntryKind = described_enum(ledger.EntryKind, description="What a ledger entry does: ISSUE, ROLLOVER_IN and CREDIT_BACK add; CONSUME, EXPIRE, ROLLOVER_OUT and VOID take away; ADJUST (a correction) either.", values={
     "ISSUE": "Adds: credit issued (activation of a window, a new balance, a top-up, a postpaid rollover credit).",
     "CONSUME": "Takes away: a charge drawn from the pool at a close (on a tracking pool: spend counted).",
     "EXPIRE": "Takes away: what was left at the pool's end, or a tracking pool's shortfall billed as TRUE_UP.",
@@ -150,6 +150,7 @@ EntryKind = described_enum(ledger.EntryKind, description="What a ledger entry do
     "ROLLOVER_IN": "Adds: the rolled amount arriving in the rollover credit of the next window.",
     "CREDIT_BACK": "Adds: consumed credit given back (creditBack) while the pool is open.",
     "VOID": "Takes away: unused credit withdrawn because an amendment or a termination removed or shrank its window (SPEC §13–§14).",
+    "ADJUST": "Either sign: a correction brought the pool to the balance it has when late data is billed as if it had come on time (SPEC §17).",
 })
 
 

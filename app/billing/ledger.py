@@ -33,10 +33,13 @@ class EntryKind(str, Enum):
     ROLLOVER_IN = "ROLLOVER_IN"
     CREDIT_BACK = "CREDIT_BACK"
     VOID = "VOID"  # an amendment or a termination withdrew unused credit (SPEC §13–§14)
+    ADJUST = "ADJUST"  # a correction brought the pool to its recomputed balance (SPEC §17): either sign
 
     @property
     def sign(self) -> int:
-        """+1 for the kinds that add to a pool, -1 for those that take away."""
+        """+1 for the kinds that add to a pool, -1 for those that take away, 0 for ``ADJUST`` (either)."""
+        if self is EntryKind.ADJUST:
+            return 0
         adds = (EntryKind.ISSUE, EntryKind.ROLLOVER_IN, EntryKind.CREDIT_BACK)
         return 1 if self in adds else -1
 
@@ -108,6 +111,13 @@ def entry(
             BillingErrorCode.INVALID_LEDGER_ENTRY, f"entry magnitude must be ≥ 0, got {magnitude}"
         )
     return LedgerEntry(pool.key, kind, magnitude * kind.sign, on, charge_key, note)
+
+
+def adjust(pool: Pool, delta: Decimal, on: date, note: str = "correction") -> LedgerEntry:
+    """An ``ADJUST`` entry moving ``pool`` by ``delta`` (either sign, never zero: SPEC §17)."""
+    if delta == 0:
+        raise BillingError(BillingErrorCode.INVALID_LEDGER_ENTRY, "an ADJUST entry cannot be zero")
+    return LedgerEntry(pool.key, EntryKind.ADJUST, delta, on, None, note)
 
 
 def check_entry(item: LedgerEntry) -> None:
