@@ -147,6 +147,9 @@ class Commitment(Timestamped, relay.Node):
     prorate: bool = strawberry.field(description="Prorate partial windows (SPEND and USAGE only).")
     true_up: bool = strawberry.field(description="Postpaid: bill the shortfall as a TRUE_UP line.")
     priority: int = strawberry.field(description="Drawdown priority: lower draws first.")
+    make_good: bool = strawberry.field(description=(
+        "Make-good (SPEC §18): a window's shortfall is carried into the next window, whose excess "
+        "recovers it; what is left is settled at that window's end."))
     contract_id: strawberry.Private[int]
     usage_class_id: strawberry.Private[int | None]
     service_id: strawberry.Private[int | None]
@@ -168,7 +171,7 @@ class Commitment(Timestamped, relay.Node):
             overage_surcharge_percent=quantity(row.overage_surcharge_percent),
             separate_overage=row.separate_overage, rollover_fraction=quantity(row.rollover_fraction),
             rollover_cap=optional_quantity(row.rollover_cap), prorate=row.prorate, true_up=row.true_up,
-            priority=row.priority, contract_id=row.contract_id, usage_class_id=row.usage_class_id,
+            priority=row.priority, make_good=row.make_good, contract_id=row.contract_id, usage_class_id=row.usage_class_id,
             service_id=row.service_id, package_id=row.package_id, currency=currency, renews_id=row.renews_id,
         )
 
