@@ -34,7 +34,6 @@ from fractions import Fraction
 from app.billing.calendar import Period, commitment_windows
 from app.billing.charges import Charge, UsageTotal
 from app.billing.credit import pool_key
-from app.billing.invoice import InvoiceLine
 from app.billing.ledger import EntryKind, LedgerEntry, Pool, PoolKind, entry
 from app.billing.measures import Measurement, measure
 from app.billing.money import as_quantity, exact

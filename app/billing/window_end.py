@@ -151,9 +151,10 @@ def settle_window(
         currency=terms.currency,
     )
     carry = carry_into(terms, commitment, window, usage=usage, charges=charges, pools=book.pools)
-    carried_in, carried_lines = (None, []) if carry is None else _settle_carried(
-        terms, commitment, carry, m, charges, on, book
-    )
+    carried_in: CarriedIn | None = None
+    carried_lines: list[InvoiceLine] = []
+    if carry is not None:
+        carried_in, carried_lines = _settle_carried(terms, commitment, carry, m, charges, on, book)
     own = own_shortfall(m, tracking_pool_of(commitment, window, book.pools))
     if carries(commitment, last, own):
         result = WindowResult(

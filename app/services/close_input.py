@@ -127,7 +127,8 @@ def earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
         ending = [w for w, _ in ending_windows(commitment, span)]
         starts += [w.span.start for w in ending]  # a window cut at its start
         if commitment.make_good:
-            starts += [p.span.start for p in map(lambda w: previous_window(commitment, w), ending) if p]
+            before = [previous_window(commitment, w) for w in ending]
+            starts += [w.span.start for w in before if w is not None]
     return min(starts)
 
 

@@ -133,3 +133,14 @@ async def test_make_good_is_refused_on_a_prepaid_commitment(db: str) -> None:
     assert data["createContract"]["contract"] is None
     assert [e["code"] for e in errors] == ["INVALID_COMMITMENT"]
     assert "makeGood" in errors[0]["message"] and errors[0]["field"].endswith("makeGood")
+
+
+async def test_renewal_copies_make_good(db: str) -> None:
+    story = await Story.start("GBP")
+    contract = await gb_contract(story, {})
+    data = await story.run("""mutation($c: ID!, $e: Date!) { renewContract(contractId: $c, endDate: $e) {
+      contract { commitments { nodes { makeGood renews { id } } } } userErrors { code message } } }""",
+                           c=contract, e="2026-07-01")
+    assert data["renewContract"]["userErrors"] == []
+    [copy] = data["renewContract"]["contract"]["commitments"]
+    assert copy["makeGood"] is True and copy["renews"] is not None
