@@ -226,6 +226,7 @@ def close_period(inp: CloseInput) -> CloseResult:
                 on=period.span.end,
                 book=book,
                 into=target.commitment,
+                last=next_window is None,
             )
             results.append(result)
             lines.extend(more)

@@ -106,6 +106,13 @@ def check_payment(c: Commitment, _: DateRange) -> None:
         )
     if c.payment is not PaymentTiming.POSTPAID and not c.true_up:
         raise BillingError(INVALID, "trueUp applies to postpaid commitments only", "trueUp")
+    if c.payment is PaymentTiming.PREPAID and c.make_good:
+        raise BillingError(
+            INVALID,
+            "makeGood is not for prepaid commitments: a prepaid window's credit is paid up front, "
+            "there is no shortfall to carry (SPEC §18)",
+            "makeGood",
+        )
 
 
 def check_surcharge(c: Commitment, _: DateRange) -> None:

@@ -175,6 +175,7 @@ class Commitment:
     rollover_cap: Decimal | None = None  # None: no cap
     prorate: bool = True
     true_up: bool = True
+    make_good: bool = False  # SPEC §18: a window's shortfall is carried into the next window
     priority: int = 0
     penalties: tuple[Penalty, ...] = ()
     seq: int = 0

@@ -22,6 +22,18 @@ from app.billing.money import round_money
 from app.billing.penalties import penalty_amount
 from app.billing.settlement import settlement_for
 from app.billing.labels import money_text, quantity_text, window_label
+from app.billing.make_good import (
+    Carry,
+    CarriedIn,
+    carries,
+    carry_into,
+    left_measurement,
+    own_shortfall,
+    recover,
+    release,
+    tracking_pool_of,
+)
+from app.billing import postpaid
 from app.billing.terms import Commitment, CommitmentType, ContractTerms, DateRange, LineType
 
 ZERO = Decimal(0)
@@ -33,6 +45,9 @@ class WindowResult:
 
     ``penalties`` holds each of the commitment's penalties, rounded, in their order (0 if none);
     ``true_up``, ``rolled_over`` and ``expired`` are what its money pool did (0 without one).
+    Make-good (SPEC §18): ``carried`` is the shortfall this window carried into the next window
+    (then nothing of it is settled now), ``carried_in`` what became of the shortfall the previous
+    window carried into this one.
     """
 
     commitment_key: str
@@ -42,6 +57,8 @@ class WindowResult:
     penalties: tuple[Decimal, ...]
     rolled_over: Decimal
     expired: Decimal
+    carried: Decimal = ZERO
+    carried_in: CarriedIn | None = None
 
 
 def ending_windows(commitment: Commitment, span: DateRange) -> list[tuple[Period, Period | None]]:
@@ -114,12 +131,15 @@ def settle_window(
     on: date,
     book: Book,
     into: Commitment | None = None,
+    last: bool = True,
 ) -> tuple[WindowResult, list[InvoiceLine]]:
     """Settle one ending window: its money pool (posted to ``book``), then its penalties.
 
     ``charges`` are every drawable charge known (earlier periods' and this one's); ``windows`` is
     the ending window and the window its rollover goes to, of ``into`` (default: the same
-    commitment; for a last window, the renewing commitment's first window, SPEC §15).
+    commitment; for a last window, the renewing commitment's first window, SPEC §15). ``last``:
+    the window is the last of the commitment's term (a make-good commitment carries the shortfall
+    of any other window, SPEC §18; the caller's default keeps every window settling at its end).
     """
     window, next_window = windows
     m = measure(
@@ -130,6 +150,18 @@ def settle_window(
         charges=charges,
         currency=terms.currency,
     )
+    carry = carry_into(terms, commitment, window, usage=usage, charges=charges, pools=book.pools)
+    carried_in: CarriedIn | None = None
+    carried_lines: list[InvoiceLine] = []
+    if carry is not None:
+        carried_in, carried_lines = _settle_carried(terms, commitment, carry, m, charges, on, book)
+    own = own_shortfall(m, tracking_pool_of(commitment, window, book.pools))
+    if carries(commitment, last, own):
+        result = WindowResult(
+            commitment.key, window, m, ZERO, tuple(ZERO for _ in commitment.penalties), ZERO, ZERO,
+            carried=own, carried_in=carried_in,
+        )
+        return result, carried_lines
     settlement = settlement_for(commitment)
     done = WindowClose()
     if settlement is not None:
@@ -140,6 +172,33 @@ def settle_window(
     total = window_charges_total(window.span, charges)
     amounts, lines = penalty_lines(commitment, window, m, total, terms.currency)
     result = WindowResult(
-        commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired
+        commitment.key, window, m, done.true_up, amounts, done.rolled_over, done.expired,
+        carried_in=carried_in,
     )
-    return result, [*done.lines, *lines]
+    return result, [*carried_lines, *done.lines, *lines]
+
+
+def _settle_carried(
+    terms: ContractTerms,
+    commitment: Commitment,
+    carry: Carry,
+    current: Measurement,
+    charges: Sequence[Charge],
+    on: date,
+    book: Book,
+) -> tuple[CarriedIn, list[InvoiceLine]]:
+    """The carried shortfall of window k at the end of window k + 1: recovered by its excess,
+    the rest settled (true-up and penalties naming window k), its tracking pool released."""
+    recovered, left = recover(carry, current)
+    book.post(release(carry, recovered, on))
+    lines: list[InvoiceLine] = []
+    true_up = ZERO
+    if left > 0 and carry.pool is not None and commitment.true_up:
+        true_up = left
+        lines.append(postpaid.true_up_line(commitment, carry.window, carry.pool, left))
+    total = window_charges_total(carry.window.span, charges)
+    amounts, penalties = penalty_lines(
+        commitment, carry.window, left_measurement(carry, left), total, terms.currency
+    )
+    lines.extend(penalties)
+    return CarriedIn(carry.window, carry.carried, recovered, left, true_up, amounts), lines

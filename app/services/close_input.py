@@ -27,6 +27,7 @@ from tortoise.functions import Max
 from app.billing.calendar import billing_periods, commitment_windows, period_containing
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.close import CloseInput
+from app.billing.make_good import previous_window
 from app.billing.window_end import ending_windows
 from app.billing.ledger import PoolKind
 from app.billing.terms import ChargeType, ContractTerms, DateRange, LineType
@@ -115,13 +116,19 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
 
 
 def earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
-    """Start of the earliest commitment window that holds this period (its history matters)."""
+    """Start of the earliest commitment window that holds this period (its history matters), or,
+    for a make-good commitment whose window ends with it, of the window before (the shortfall it
+    carried is settled now from its kept figures, SPEC §18)."""
     starts = [span.start]
     for commitment in terms.commitments:
         window = period_containing(commitment_windows(commitment), span.start)
         if window is not None:
             starts.append(window.span.start)
-        starts += [w.span.start for w, _ in ending_windows(commitment, span)]  # a window cut at its start
+        ending = [w for w, _ in ending_windows(commitment, span)]
+        starts += [w.span.start for w in ending]  # a window cut at its start
+        if commitment.make_good:
+            before = [previous_window(commitment, w) for w in ending]
+            starts += [w.span.start for w in before if w is not None]
     return min(starts)
 
 
@@ -178,9 +185,17 @@ async def _pools(org_id: int, targets: Sequence[tuple[Contract, BillingPeriod]],
     for c in contracts:
         start, end = spans[c.id]
         rows[c.id] = {p.key: p for p in [*by_contract[c.id], *by_account[(c.account_id, c.currency)]]
-                      if p.valid_start < end and (p.valid_end > start or (PoolKind(p.kind).pays and p.balance > 0))}
+                      if p.valid_start < end and (p.valid_end > start or (_settles_later(p) and p.balance > 0))}
         seq[c.id] = max(own_seq.get(c.id, -1), balance_seq.get((c.account_id, c.currency), -1)) + 1
     return _Pools(rows, seq)
+
+
+def _settles_later(pool: CreditPool) -> bool:
+    """A pool ended before the period that its close may still move when something is left: a
+    paying pool (it expires) or a tracking pool (a make-good window's carried shortfall, SPEC §18;
+    every other tracking pool is emptied at its window's end)."""
+    kind = PoolKind(pool.kind)
+    return kind.pays or kind is PoolKind.TRACKING
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ async def write_closes(org_id: int, closes: Sequence[PendingClose]) -> list[Invo
         for c in closes for u in c.usage
     ])
     await _settle_windows(org_id, closes)
+    await _make_good_windows(org_id, closes)
     await _close_periods(org_id, closes)
     return invoices
 
@@ -163,6 +164,23 @@ async def _settle_windows(org_id: int, closes: Sequence[PendingClose]) -> None:
         f"UPDATE {table} SET settled = 1, measured = ?, shortfall = ?, updated_at = ?"
         " WHERE organization_id = ? AND commitment_id = ? AND number = ?",
         [[decimal.to_db_value(m, None), decimal.to_db_value(s, None), now, org_id, cid, n] for cid, n, m, s in settled])
+
+
+async def _make_good_windows(org_id: int, closes: Sequence[PendingClose]) -> None:
+    """Make-good (SPEC §18): a window that carried its shortfall records it (``carried``); the
+    window it was carried from records what this window recovered of it (``recovered``). One
+    UPDATE per such window; none for a close without a make-good commitment."""
+    now = timezone.now()
+    for c in closes:
+        for w in c.result.windows:
+            cid = int(w.commitment_key)
+            if w.carried > 0:
+                await CommitmentWindow.filter(organization_id=org_id, commitment_id=cid, number=w.window.number
+                                              ).update(carried=w.carried, updated_at=now)
+            if w.carried_in is not None:
+                await CommitmentWindow.filter(organization_id=org_id, commitment_id=cid,
+                                              number=w.carried_in.window.number
+                                              ).update(recovered=w.carried_in.recovered, updated_at=now)
 
 
 async def _close_periods(org_id: int, closes: Sequence[PendingClose]) -> None:

@@ -184,7 +184,7 @@ async def write_commitment(
         overage_surcharge_percent=spec.overage_surcharge_percent,
         separate_overage=spec.separate_overage, rollover_fraction=spec.rollover_fraction,
         rollover_cap=spec.rollover_cap, prorate=spec.prorate, true_up=spec.true_up,
-        priority=spec.priority,
+        priority=spec.priority, make_good=spec.make_good,
     )
     if row is None:
         seq = await next_seq(Commitment, contract)

@@ -101,6 +101,7 @@ def core_commitment(
         rollover_cap=row.rollover_cap,
         prorate=row.prorate,
         true_up=row.true_up,
+        make_good=row.make_good,
         priority=row.priority,
         penalties=tuple(penalties),
         seq=row.seq,

@@ -94,7 +94,7 @@ _COPIED = (
     "payment", "amount_prepaid", "amount_first_bill", "fee_billing", "fee_timing",
     "eligible_charge_types",
     "overage_surcharge_percent", "separate_overage", "rollover_fraction", "rollover_cap", "prorate",
-    "true_up", "priority",
+    "true_up", "priority", "make_good",
 )
 
 

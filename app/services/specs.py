@@ -76,6 +76,7 @@ class CommitmentSpec:
     prorate: bool = True
     true_up: bool = True
     priority: int = 0
+    make_good: bool = False
     penalties: tuple[Penalty, ...] = ()
 
 

@@ -68,6 +68,8 @@ class WindowState:
     pool_id: int | None = None
     consumed: Decimal | None = None
     remaining: Decimal | None = None
+    carried: Decimal | None = None  # make-good (SPEC §18): the shortfall carried into the next window
+    recovered: Decimal | None = None  # what the next window recovered of it, once settled
 
 
 @dataclass
@@ -232,4 +234,5 @@ def _state(commitment: CoreCommitment, shape: Period, row: CommitmentWindow, ter
         pool_id=pool.id if pool else None,
         consumed=facts.used.get(pool.id, Decimal(0)) if pool else None,
         remaining=pool.balance if pool else None,
+        carried=row.carried, recovered=row.recovered,
     )

@@ -100,6 +100,9 @@ class CommitmentInput:
     prorate: bool = strawberry.field(default=True, description="Prorate partial SPEND / USAGE windows.")
     true_up: bool = strawberry.field(default=True, description="POSTPAID: bill the shortfall as TRUE_UP.")
     priority: int = strawberry.field(default=0, description="Drawdown priority, lower first (>= 0).")
+    make_good: bool = strawberry.field(default=False, description=(
+        "Make-good (SPEC §18): carry a window's shortfall into the next window, whose excess recovers "
+        "it; not for PREPAID."))
     penalties: list[PenaltyInput] = strawberry.field(default_factory=list, **limited(
         "Applied on a missed window.", max_items=MAX_PENALTIES))
 
@@ -124,5 +127,5 @@ class CommitmentInput:
             overage_surcharge_percent=self.overage_surcharge_percent,
             separate_overage=self.separate_overage, rollover_fraction=self.rollover_fraction,
             rollover_cap=self.rollover_cap, prorate=self.prorate, true_up=self.true_up,
-            priority=self.priority, penalties=tuple(p.to_core() for p in self.penalties),
+            priority=self.priority, make_good=self.make_good, penalties=tuple(p.to_core() for p in self.penalties),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -83,6 +84,8 @@ class Window:
     measured: Decimal | None = strawberry.field(default=None, description="What the window has measured so far (SPEC §4's M). Until the window is settled it is projected: the closed periods' kept figures plus every usage event and one-time charge recorded so far in its open periods, rated as if they closed now; once settled, the figure its close billed. Null on a draft.")
     shortfall: Decimal | None = strawberry.field(default=None, description="How far measured falls short of committed: max(0, committed - measured), times the connections for AVERAGE_USAGE. Projected like `measured` until the window is settled, then the settled figure its close billed. Null on a draft.")
     settled: bool = strawberry.field(default=False, description="True once the close of its last billing period settled it: every figure is then final (settled), none is projected.")
+    carried_shortfall: Decimal | None = strawberry.field(default=None, description="Make-good (SPEC §18): the shortfall this window carried into the next window instead of settling it at its end; null if it carried nothing.")
+    recovered: Decimal | None = strawberry.field(default=None, description="Make-good (SPEC §18): what the next window's excess recovered of the carried shortfall, once that window is settled; the rest was billed at its end, on lines naming this window. Null until then, and on a window that carried nothing.")
     pool_id: strawberry.Private[int | None] = None
     contract_id: strawberry.Private[int | None] = None
     currency: strawberry.Private[str] = ""
@@ -109,6 +112,10 @@ class Window:
     @strawberry.field(description="The window's own pool (PREPAID or TRACKING); null without one.")
     async def pool(self, info: Info) -> CreditPool | None:
         return await load_pool(info, self.pool_id)
+
+
+def _opt(fmt: Callable[[Decimal], Decimal], value: Decimal | None) -> Decimal | None:
+    return None if value is None else fmt(value)
 
 
 def window_loader(info: Info) -> DataLoader[int, list[WindowState]]:
@@ -147,6 +154,9 @@ class Commitment(Timestamped, relay.Node):
     prorate: bool = strawberry.field(description="Prorate partial windows (SPEND and USAGE only).")
     true_up: bool = strawberry.field(description="Postpaid: bill the shortfall as a TRUE_UP line.")
     priority: int = strawberry.field(description="Drawdown priority: lower draws first.")
+    make_good: bool = strawberry.field(description=(
+        "Make-good (SPEC §18): a window's shortfall is carried into the next window, whose excess "
+        "recovers it; what is left is settled at that window's end."))
     contract_id: strawberry.Private[int]
     usage_class_id: strawberry.Private[int | None]
     service_id: strawberry.Private[int | None]
@@ -168,7 +178,7 @@ class Commitment(Timestamped, relay.Node):
             overage_surcharge_percent=quantity(row.overage_surcharge_percent),
             separate_overage=row.separate_overage, rollover_fraction=quantity(row.rollover_fraction),
             rollover_cap=optional_quantity(row.rollover_cap), prorate=row.prorate, true_up=row.true_up,
-            priority=row.priority, contract_id=row.contract_id, usage_class_id=row.usage_class_id,
+            priority=row.priority, make_good=row.make_good, contract_id=row.contract_id, usage_class_id=row.usage_class_id,
             service_id=row.service_id, package_id=row.package_id, currency=currency, renews_id=row.renews_id,
         )
 
@@ -228,7 +238,8 @@ class Commitment(Timestamped, relay.Node):
             fmt = (lambda v: money(v, self.currency)) if self.type.value == "SPEND" else quantity
             return [Window(number=w.number, start_date=w.start_date, end_date=w.end_date, partial=w.partial,
                            committed=fmt(w.committed), measured=fmt(w.measured), shortfall=fmt(w.shortfall),
-                           settled=w.settled, settled_consumed=w.consumed, settled_remaining=w.remaining,
+                           settled=w.settled, carried_shortfall=_opt(fmt, w.carried),
+                           recovered=_opt(fmt, w.recovered), settled_consumed=w.consumed, settled_remaining=w.remaining,
                            pool_id=w.pool_id, contract_id=self.contract_id, currency=self.currency)
                     for w in await window_loader(info).load(self.id)]
         steps = await self.ramp_steps(info)

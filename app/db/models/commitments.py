@@ -43,6 +43,7 @@ class Commitment(TenantModel):
     prorate = fields.BooleanField(default=True)
     true_up = fields.BooleanField(default=True)
     priority = fields.IntField(default=0)
+    make_good = fields.BooleanField(default=False, db_default=False)  # SPEC §18: carry a shortfall one window
     renews: Any = fields.ForeignKeyField(  # the commitment this one renews (SPEC §15)
         "models.Commitment", related_name=False, on_delete=fields.RESTRICT, null=True
     )

@@ -37,6 +37,8 @@ class CommitmentWindow(TenantModel):
     settled = fields.BooleanField(default=False)
     measured = decimal_field(null=True)
     shortfall = decimal_field(null=True)
+    carried = decimal_field(null=True)  # make-good (SPEC §18): the shortfall carried into the next window
+    recovered = decimal_field(null=True)  # what the next window's excess recovered of it
 
     class Meta:
         table = "commitment_window"
