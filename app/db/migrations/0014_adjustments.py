@@ -1,7 +1,7 @@
-"""Adjustments (SPEC §17): credit and debit notes linked to one invoice (``adjustment``) with their
-lines (``adjustment_line``, a goodwill line naming the invoice line it credits), and
-``ledger_entry.adjustment_id``: the correction's adjustment an ADJUST entry belongs to. Every new
-foreign key is indexed (0005); an adjustment's number is unique in its organization.
+"""Adjustments (SPEC §17): credit and debit notes linked to one invoice (``adjustment``, in the
+invoice's currency) with their lines (``adjustment_line``, a goodwill line naming the invoice line it
+credits), and ``ledger_entry.adjustment_id``: the correction's adjustment an ADJUST entry belongs to.
+Every new foreign key is indexed (0005); an adjustment's number is unique in its organization.
 """
 
 from tortoise import migrations
@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 ('kind', fields.CharField(max_length=20)),
                 ('source', fields.CharField(max_length=20)),
                 ('number', fields.CharField(max_length=50)),
+                ('currency', fields.CharField(max_length=3)),
                 ('reason', fields.CharField(default='', max_length=500)),
                 ('total', fields.DecimalField(max_digits=32, decimal_places=12)),
                 ('issued_on', fields.DateField()),

@@ -21,6 +21,7 @@ class Adjustment(TenantModel):
     kind = fields.CharField(max_length=20)  # CREDIT_NOTE | DEBIT_NOTE
     source = fields.CharField(max_length=20)  # CORRECTION | GOODWILL
     number = fields.CharField(max_length=50)
+    currency = fields.CharField(max_length=3)  # the invoice's
     reason = fields.CharField(max_length=500, default="")
     total = decimal_field()
     issued_on = fields.DateField()
