@@ -111,6 +111,29 @@ async def test_a_goodwill_credit_on_two_lines_in_the_order_given(db: str) -> Non
     assert D((await invoice(story, contract, "2026-01-01"))["amountDue"]) == D("900.00")
 
 
+async def test_the_worked_example_of_the_billing_rules(db: str) -> None:
+    """docs/billing-rules.md, "Adjustments and credit notes": every row of its table."""
+    story = await Story.start("GBP")
+    contract, jan = await january(story)
+    usage, standing = line_id(jan, "USAGE"), line_id(jan, "STANDING")
+
+    async def due() -> D:
+        return D((await invoice(story, contract, "2026-01-01"))["amountDue"])
+
+    assert D((await issue(story, jan, [(usage, "250")]))["adjustment"]["total"]) == D("-250.00")
+    assert await due() == D("850.00")
+    assert D((await issue(story, jan, [(standing, "100"), (usage, "99.99")]))["adjustment"]["total"]) == D("-199.99")
+    assert await due() == D("650.01")
+    refused = await issue(story, jan, [(usage, "651")])
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [("CREDIT_EXCEEDS_LINE", "lines.0.amount")]
+    assert "at most 650.01 GBP" in refused["userErrors"][0]["message"]
+    refused = await issue(story, jan, [(standing, "0.50")])
+    assert [e["code"] for e in refused["userErrors"]] == ["CREDIT_EXCEEDS_LINE"]
+    final = await invoice(story, contract, "2026-01-01")
+    assert (D(final["total"]), D(final["amountDue"]), [a["total"] for a in final["adjustments"]]) == (
+        D("1100.00"), D("650.01"), ["-250.00", "-199.99"])
+
+
 async def test_a_line_is_never_credited_beyond_its_amount_net_of_earlier_credits(db: str) -> None:
     story = await Story.start("GBP")
     _, jan = await january(story)
