@@ -81,8 +81,9 @@ def _check_input(requests: Sequence[CreditRequest], reason: str) -> None:
 
 
 async def _credited(org_id: int, line_ids: list[int]) -> dict[int, Decimal]:
-    """What earlier goodwill notes credited on each of ``line_ids`` (a positive figure), summed
-    here: exact on both databases (SQLite's SUM is floating point), and a line has few credits."""
+    """What earlier notes credited on each of ``line_ids`` (positive: credited; every adjustment line
+    naming the invoice line counts with its sign), summed here: exact on both databases (SQLite's
+    SUM is floating point), and a line has few adjustments."""
     credited: dict[int, Decimal] = {}
     if line_ids:
         for line_id, amount in await AdjustmentLine.filter(
