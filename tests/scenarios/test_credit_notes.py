@@ -250,3 +250,23 @@ async def test_two_notes_at_once_on_one_line_cannot_exceed_it(db: str, postgres_
     assert len(won) == 1 and refused == [("CREDIT_EXCEEDS_LINE", "lines.0.amount")], answers
     assert await written(story) == (1, 1)
     assert D((await invoice(story, contract, "2026-01-01"))["amountDue"]) == D("500.00")
+
+
+async def test_a_ledger_entry_names_the_correction_it_belongs_to(db: str) -> None:
+    """LedgerEntry.adjustment: the ADJUST entries a correction writes name its adjustment (null otherwise)."""
+    story = await Story.start("GBP")
+    _, jan = await january(story, balance="40")
+    row = await Invoice.get(id=ids.decode(jan["id"], "Invoice", "i"))
+    note = await write_adjustment(story.org, row, source="CORRECTION", reason="Late usage", issued_on=date(2026, 4, 2),
+                                  lines=[AdjustmentLineSpec(LineType.DRAWDOWN, D("-5.00"), "More drawn",
+                                                            date(2026, 1, 1), date(2026, 2, 1))])
+    consumed = await LedgerEntry.filter(organization_id=story.org, kind="CONSUME").first()
+    assert consumed is not None
+    # EntryKind.ADJUST comes with the correction engine: a CREDIT_BACK stands in for it here
+    adjust = await LedgerEntry.create(organization_id=story.org, pool_id=consumed.pool_id, kind="CREDIT_BACK",
+                                      amount=D("5.00"), on_date=date(2026, 4, 2), adjustment_id=note.id)
+    query = "query($id: ID!) { node(id: $id) { ... on LedgerEntry { adjustment { number kind source total } } } }"
+    named = await story.run(query, id=ids.encode("LedgerEntry", adjust.id))
+    assert named["node"]["adjustment"] == {"number": note.number, "kind": "CREDIT_NOTE", "source": "CORRECTION",
+                                           "total": "-5.00"}
+    assert (await story.run(query, id=ids.encode("LedgerEntry", consumed.id)))["node"]["adjustment"] is None
