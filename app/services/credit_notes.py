@@ -48,7 +48,8 @@ async def issue_credit_note(org_id: int, invoice_id: int, requests: Sequence[Cre
         lines = {line.id: line for line in await InvoiceLine.filter(
             organization_id=org_id, invoice_id=invoice.id, id__in=[r.invoice_line_id for r in requests])}
         credited = await _credited(org_id, list(lines))
-        specs, problems = [], []
+        specs: list[AdjustmentLineSpec] = []
+        problems: list[UserError] = []
         for i, request in enumerate(requests):
             line = lines.get(request.invoice_line_id)
             problem = _line_problem(i, request, line, invoice.currency, credited)
