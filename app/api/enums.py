@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import strawberry
 
-from app.billing import invoice, ledger, terms
+from app.billing import adjustments, invoice, ledger, terms
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -151,6 +151,14 @@ EntryKind = described_enum(ledger.EntryKind, description="What a ledger entry do
     "CREDIT_BACK": "Adds: consumed credit given back (creditBack) while the pool is open.",
     "VOID": "Takes away: unused credit withdrawn because an amendment or a termination removed or shrank its window (SPEC §13–§14).",
     "ADJUST": "Either sign: a correction brought the pool to the balance it has when late data is billed as if it had come on time (SPEC §17).",
+})
+AdjustmentKind = described_enum(adjustments.AdjustmentKind, description="Whether an adjustment lowers or raises the amount due of its invoice (SPEC §17): the sign of its total.", values={
+    "CREDIT_NOTE": "Its total is zero or negative: it lowers the amount due (a goodwill credit, or a correction that found too much billed).",
+    "DEBIT_NOTE": "Its total is positive: it raises the amount due (a correction that found too little billed).",
+})
+AdjustmentSource = described_enum(adjustments.AdjustmentSource, description="What issued an adjustment (SPEC §17).", values={
+    "CORRECTION": "A correction: a closed period recomputed with late usage or charges; one line per difference from what was issued.",
+    "GOODWILL": "A goodwill or dispute credit issued by issueCreditNote: it credits issued positive lines and changes no measure, pool or window.",
 })
 
 

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.api import ids
+from app.api.adjustments.types import Adjustment
 from app.api.balances.types import Balance
 from app.api.catalog.types import Product
 from app.api.commitments.types import Commitment
@@ -52,6 +53,7 @@ NODE_TYPES: dict[str, tuple[type[Any], Callable[[Info, Any], Awaitable[Any]]]] =
     "Commitment": (models.Commitment, _priced(Commitment)),
     "Balance": (models.Balance, _plain(Balance)),
     "Invoice": (models.Invoice, _plain(Invoice)),
+    "Adjustment": (models.Adjustment, _plain(Adjustment)),
     "CreditPool": (models.CreditPool, _plain(CreditPool)),
     "LedgerEntry": (models.LedgerEntry, _entry),
     "CloseRun": (models.CloseRun, _plain(CloseRun)),

@@ -16,6 +16,8 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import Info
 
+from app.api.adjustments.mutations import AdjustmentMutations
+from app.api.adjustments.queries import AdjustmentQueries
 from app.api.args import MAX_NODES, NodeId, NodeIds
 from app.api.balances.mutations import BalanceMutations
 from app.api.catalog.mutations import CatalogMutations
@@ -46,7 +48,8 @@ from app.settings import load_settings
 
 
 @strawberry.type(description="Read the caller's organization: every object is scoped to the API key's tenant.")
-class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, UsageEventQueries, CloseRunQueries):
+class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, AdjustmentQueries, UsageEventQueries,
+            CloseRunQueries):
     @strawberry.field(description="Any object by its global id; null if it does not exist in your organization.")
     async def node(self, info: Info, id: NodeId) -> relay.Node | None:
         org_of(info)
@@ -62,7 +65,7 @@ class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, Usa
 
 @strawberry.type(description="Create and edit the objects of your organization. Errors come back as userErrors.")
 class Mutation(TenancyMutations, CatalogMutations, ContractMutations, AmendMutations, CommitmentMutations, BalanceMutations,
-               UsageMutations, ChargeMutations, LifecycleMutations):
+               UsageMutations, ChargeMutations, LifecycleMutations, AdjustmentMutations):
     pass
 
 

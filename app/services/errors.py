@@ -49,6 +49,8 @@ SERVICE_CODES: tuple[str, ...] = (
     "VERSION_CONFLICT",
     "INVALID_TERMINATION_DATE",
     "ALREADY_TERMINATED",
+    "NOT_A_POSITIVE_LINE",
+    "CREDIT_EXCEEDS_LINE",
 )
 
 # One enum: every code of the billing core, then the service's own. Built from both lists so that a
@@ -96,6 +98,8 @@ ERROR_CODE_DESCRIPTIONS: dict[str, str] = {
     "VERSION_CONFLICT": "The contract has moved on since the version the amendment names: read Contract.version and amend that.",
     "INVALID_TERMINATION_DATE": "A termination date must be after the start of the contract's first open billing period and not after its current end.",
     "ALREADY_TERMINATED": "The contract is already terminated; it ends with the close of its final period.",
+    "NOT_A_POSITIVE_LINE": "Only an invoice line with a positive amount can be credited by issueCreditNote (not a DRAWDOWN or a zero or negative line).",
+    "CREDIT_EXCEEDS_LINE": "A credit note would credit more than the invoice line's amount net of earlier credit notes on it; nothing was written.",
     "NO_OPEN_PERIOD": "Every billing period of the contract is already closed.",
     "EARLIER_PERIOD_OPEN": "Billing periods close in order: an earlier period is still open.",
     "PERIOD_CLOSED": "The date falls in a billing period that is already closed.",

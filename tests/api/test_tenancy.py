@@ -193,12 +193,38 @@ async def test_other_tenant_cannot_touch(two_tenants: tuple[int, int, dict[str, 
     assert await snapshot(b, wb) == before_b
 
 
+async def test_other_tenant_cannot_credit_an_invoice_or_a_line(db: str) -> None:
+    """issueCreditNote: another tenant's invoice, or another tenant's line on one's own invoice, is
+    NOT_FOUND; neither tenant's notes change, and neither sees the other's in its list."""
+    from tests.scenarios.story import Story
+    from tests.scenarios.test_credit_notes import ISSUE, january, line_id
+
+    a, b = await Story.start("GBP"), await Story.start("GBP")
+    (_, inv_a), (_, inv_b) = await january(a), await january(b)
+    kept = await gql(a.org, ISSUE, {"i": inv_a["id"], "lines": [{"invoiceLineId": line_id(inv_a, "USAGE"), "amount": "5"}],
+                                "r": "A's own"})
+    assert kept["issueCreditNote"]["userErrors"] == []
+    attempts = [
+        (inv_a["id"], line_id(inv_a, "USAGE"), "invoiceId"),
+        (inv_b["id"], line_id(inv_a, "USAGE"), "lines.0.invoiceLineId"),
+    ]
+    for invoice_id, line, field in attempts:
+        out = await gql(b.org, ISSUE, {"i": invoice_id, "lines": [{"invoiceLineId": line, "amount": "1"}], "r": "x"})
+        assert [(e["code"], e["field"]) for e in out["issueCreditNote"]["userErrors"]] == [("NOT_FOUND", field)]
+    listed = "{ adjustments { totalCount nodes { id } } }"
+    assert (await gql(b.org, listed))["adjustments"] == {"totalCount": 0, "nodes": []}
+    assert (await gql(a.org, listed))["adjustments"]["totalCount"] == 1
+    note = kept["issueCreditNote"]["adjustment"]["id"]
+    assert (await gql(b.org, NODE, {"id": note}))["node"] is None
+
+
 ROOT_FIELDS = [
     "{ organization { id } }",
     "{ accounts { totalCount } }",
     "{ products { totalCount } }",
     "{ contracts { totalCount } }",
     '{ invoices(contractId: "Q29udHJhY3Q6MQ==") { totalCount } }',
+    '{ adjustments { totalCount } }',
     '{ usageEvents { totalCount } }',
     '{ closeRun(id: "Q2xvc2VSdW46MQ==") { status } }',
     '{ node(id: "QWNjb3VudDox") { id } }',
@@ -245,6 +271,8 @@ ROOT_FIELDS = [
     'mutation { closeDuePeriods(asOf: "2026-02-01") { closed } }',
     'mutation { topUpBalance(balanceId: "QmFsYW5jZTox", amount: "1") { userErrors { code } } }',
     'mutation { creditBack(ledgerEntryId: "TGVkZ2VyRW50cnk6MQ==", amount: "1") { userErrors { code } } }',
+    'mutation { issueCreditNote(invoiceId: "SW52b2ljZTox", lines: [{invoiceLineId: "SW52b2ljZUxpbmU6MQ==", '
+    'amount: "1"}], reason: "x") { userErrors { code } } }',
 ]
 
 

@@ -42,6 +42,9 @@ TOP_UP = f"""mutation($b: ID!, $amount: Decimal!) {{
 CREDIT_BACK = f"""mutation($e: ID!, $amount: Decimal!) {{
   creditBack(ledgerEntryId: $e, amount: $amount) {{ {ERRORS} }} }}"""
 CHARGE = f"mutation($input: PostChargeInput!) {{ postCharge(input: $input) {{ {ERRORS} }} }}"
+CREDIT_NOTE = f"""mutation($i: ID!, $lines: [CreditNoteLineInput!]!, $r: String!) {{
+  issueCreditNote(invoiceId: $i, lines: $lines, reason: $r) {{ {ERRORS} }} }}"""
+NO_INVOICE, NO_LINE = "SW52b2ljZTo5OTk5OQ==", "SW52b2ljZUxpbmU6OTk5OTk="  # Invoice:99999, InvoiceLine:99999
 USAGE = """mutation($events: [UsageEventInput!]!) { recordUsage(events: $events) {
   results { status code field } userErrors { code field } } }"""
 
@@ -125,6 +128,8 @@ MUTATIONS: dict[str, Any] = {
     "postCharge": (CHARGE, lambda w: {"input": {"contractId": w.contract, "productId": w.sim, "amount": "5",
                                                 "serviceDate": "2026-02-01", "idempotencyKey": "c1"}}),
     "recordUsage": (USAGE, lambda w: {"events": [event(w)]}),
+    "issueCreditNote": (CREDIT_NOTE, lambda w: {"i": NO_INVOICE, "lines": [{"invoiceLineId": NO_LINE, "amount": "5"}],
+                                                "r": "Goodwill"}),
 }
 
 
@@ -144,7 +149,8 @@ def put(variables: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 async def written(w: World) -> tuple[int, ...]:
     tables = (models.Product, models.Account, models.Contract, models.Price, models.ServiceLine, models.Commitment,
-              models.Balance, models.LedgerEntry, models.OneTimeCharge, models.UsageEvent)
+              models.Balance, models.LedgerEntry, models.OneTimeCharge, models.UsageEvent, models.Adjustment,
+              models.AdjustmentLine)
     org = await models.Organization.get(id=w.org)
     return (*[await t.filter(organization_id=w.org).count() for t in tables], hash(org.name + org.default_currency))
 
@@ -177,7 +183,9 @@ async def test_every_valid_base_call_is_accepted(world: World) -> None:
         # Only the draft contract's status stands in the way of a charge or an event (checked last).
         assert problems == {"postCharge": [("CONTRACT_NOT_ACTIVE", "input.contractId")],
                             "amendContract": [("CONTRACT_NOT_ACTIVE", "contractId")],
-                            "recordUsage": [("CONTRACT_NOT_ACTIVE", "events.0.contractId")]}.get(mutation, []), (
+                            "recordUsage": [("CONTRACT_NOT_ACTIVE", "events.0.contractId")],
+                            # the world has no invoice: its amounts are checked before the invoice is looked up
+                            "issueCreditNote": [("NOT_FOUND", "invoiceId")]}.get(mutation, []), (
             mutation, problems)
 
 
@@ -322,6 +330,7 @@ DECIMALS = [
     ("Mutation.topUpBalance.amount", "topUpBalance", "amount", "amount"),
     ("Mutation.creditBack.amount", "creditBack", "amount", "amount"),
     ("UsageEventInput.quantity", "recordUsage", "events.0.quantity", None),
+    ("CreditNoteLineInput.amount", "issueCreditNote", "lines.0.amount", None),
 ]
 TOO_BIG = [
     "1" * 30 + "." + "1" * 13,  # 43 digits: raised decimal.InvalidOperation (precision 38) before

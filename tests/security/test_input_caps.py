@@ -71,6 +71,8 @@ LISTS: list[tuple[str, str, str, int, Any]] = [
      lambda w: {"date": "2026-03-01", "amount": "1"}),
     ("Mutation.recordUsage.events", "recordUsage", "events", 1000,
      lambda w: event(w) | {"idempotencyKey": "same"}),
+    ("Mutation.issueCreditNote.lines", "issueCreditNote", "lines", 100,
+     lambda w: {"invoiceLineId": "SW52b2ljZUxpbmU6OTk5OTk=", "amount": "1"}),
 ]
 
 

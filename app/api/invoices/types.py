@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.api import ids
 from app.api.args import After, Before, First, Last
 from app.api.enums import InvoiceKind, LineType
 from app.api.ledger.types import CreditPool, load_pool
@@ -24,6 +25,7 @@ from app.billing.terms import LineType as CoreLineType
 from app.db import models
 
 if TYPE_CHECKING:
+    from app.api.adjustments.types import Adjustment
     from app.api.commitments.types import Commitment
     from app.api.contracts.types import BillingPeriod, Contract
 
@@ -74,9 +76,23 @@ class Invoice(Timestamped, relay.Node):
         return await child_connection(info, models.InvoiceLine, "invoice_id", self.id, Paging.of(first, after, last, before),
                                       lambda r: InvoiceLine.from_row(r, self.currency))
 
+    @strawberry.field(description="The credit and debit notes issued on this invoice (SPEC §17), in issue order.")
+    async def adjustments(self, info: Info, first: First = None, after: After = None, last: Last = None,
+                          before: Before = None) -> Connection[Annotated[Adjustment, strawberry.lazy("app.api.adjustments.types")]]:
+        from app.api.adjustments.types import Adjustment
+
+        return await child_connection(info, models.Adjustment, "invoice_id", self.id, Paging.of(first, after, last, before),
+                                      Adjustment.from_row)
+
+    @strawberry.field(description="What the period owes now: total plus the totals of its adjustments (credit notes lower it, debit notes raise it).")
+    async def amount_due(self, info: Info) -> Decimal:
+        notes = await info.context.loaders.children(models.Adjustment, "invoice_id").load(self.id)
+        return money(self.total + sum((Decimal(n.total) for n in notes), Decimal(0)), self.currency)
+
 
 @strawberry.type(description="One line of an invoice: a charge, fee, surcharge, drawdown, true-up or penalty.")
 class InvoiceLine:
+    id: strawberry.ID | None = strawberry.field(description="Global id of an issued line, to name it in issueCreditNote; null on a preview (upcomingInvoice).")
     type: LineType = strawberry.field(description="What the line bills.")
     product: str | None = strawberry.field(description="Product code the line is for (standing and minimum_spend for contract charges).")
     quantity: Decimal | None = strawberry.field(description="Quantity rated, where there is one.")
@@ -94,6 +110,7 @@ class InvoiceLine:
     @classmethod
     def from_row(cls, row: models.InvoiceLine, currency: str) -> InvoiceLine:
         return cls(
+            id=strawberry.ID(ids.encode("InvoiceLine", row.id)),
             type=CoreLineType(row.type), product=row.product, quantity=optional_quantity(row.quantity),
             unit_amount=optional_quantity(row.unit_amount), amount=money(row.amount, currency),
             description=row.description, service_period_start=row.service_start,
@@ -105,7 +122,7 @@ class InvoiceLine:
     def from_core(cls, line: CoreInvoiceLine, currency: str, pool_ids: dict[str, int]) -> InvoiceLine:
         """A line of the billing core's invoice, as the close would write it (``pool_ids``: key → row id)."""
         return cls(
-            type=line.type, product=line.product, quantity=optional_quantity(line.quantity),
+            id=None, type=line.type, product=line.product, quantity=optional_quantity(line.quantity),
             unit_amount=optional_quantity(line.unit_amount), amount=money(line.amount, currency),
             description=line.description[:300], service_period_start=line.service_period.start,
             service_period_end=line.service_period.end,

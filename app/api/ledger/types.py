@@ -26,6 +26,7 @@ from app.billing import ledger as core_ledger
 from app.db import models
 
 if TYPE_CHECKING:
+    from app.api.adjustments.types import Adjustment
     from app.api.commitments.types import Commitment
     from app.api.invoices.types import Invoice
     from app.api.tenancy.types import Account
@@ -41,13 +42,14 @@ class LedgerEntry(Timestamped, relay.Node):
     note: str = strawberry.field(description="Why the entry was written.")
     pool_id: strawberry.Private[int]
     invoice_id: strawberry.Private[int | None]
+    adjustment_id: strawberry.Private[int | None]
     currency: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: models.LedgerEntry, currency: str) -> LedgerEntry:
         return cls(**stamps(row), id=row.id, kind=core_ledger.EntryKind(row.kind), amount=money(row.amount, currency),
                    date=row.on_date, charge_key=row.charge_key, note=row.note, pool_id=row.pool_id,
-                   invoice_id=row.invoice_id, currency=currency)
+                   invoice_id=row.invoice_id, adjustment_id=row.adjustment_id, currency=currency)
 
     @strawberry.field(description="The pool's balance after this entry: the sum of its entries up to and including this one.")
     async def running_balance(self, info: Info) -> Decimal:
@@ -65,6 +67,15 @@ class LedgerEntry(Timestamped, relay.Node):
             return None
         row = await info.context.loaders.by_id(models.Invoice).load(self.invoice_id)
         return Invoice.from_row(row) if row else None
+
+    @strawberry.field(description="The correction's adjustment an ADJUST entry belongs to (SPEC §17); else null.")
+    async def adjustment(self, info: Info) -> Annotated[Adjustment, strawberry.lazy("app.api.adjustments.types")] | None:
+        from app.api.adjustments.types import Adjustment
+
+        if self.adjustment_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Adjustment).load(self.adjustment_id)
+        return Adjustment.from_row(row) if row else None
 
 
 @strawberry.type(description="Money that can pay charges (or, for TRACKING pools, count spend): every movement is a ledger entry.")

@@ -10,7 +10,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_fee_timing_and_invoice_kind')]
+    dependencies = [('models', '0014_adjustments')]
 
     initial = False
 

@@ -1,5 +1,6 @@
 """All Tortoise models of the service (one app, label models)."""
 
+from app.db.models.adjustments import Adjustment, AdjustmentLine
 from app.db.models.balances import Balance, BalanceProduct
 from app.db.models.catalog import PackageItem, Product
 from app.db.models.commitments import (
@@ -20,6 +21,8 @@ from app.db.models.usage import OneTimeCharge, UsageEvent
 from app.db.models.tenancy import Account, ApiKey, Organization
 
 __all__ = [
+    "Adjustment",
+    "AdjustmentLine",
     "BillingPeriod",
     "CloseRun",
     "CloseRunChunk",

@@ -46,7 +46,7 @@ class CreditPool(TenantModel):
 
 class LedgerEntry(TenantModel):
     """An immutable signed movement on a pool: ISSUE, CONSUME, EXPIRE, ROLLOVER_OUT, ROLLOVER_IN,
-    CREDIT_BACK. Never updated or deleted."""
+    CREDIT_BACK, VOID, ADJUST. Never updated or deleted."""
 
     pool: Any = fields.ForeignKeyField("models.CreditPool", related_name=False, on_delete=fields.RESTRICT)
     kind = fields.CharField(max_length=20)
@@ -58,8 +58,11 @@ class LedgerEntry(TenantModel):
     credited_entry: Any = fields.ForeignKeyField(
         "models.LedgerEntry", related_name=False, on_delete=fields.RESTRICT, null=True
     )
+    adjustment: Any = fields.ForeignKeyField(  # the correction's adjustment an ADJUST entry belongs to (§17)
+        "models.Adjustment", related_name=False, on_delete=fields.RESTRICT, null=True
+    )
 
     class Meta:
         table = "ledger_entry"
         # Foreign keys the close, ingest and reads filter or join on (PostgreSQL does not index them).
-        indexes = (Index(fields=("invoice_id",)), Index(fields=("pool_id",)), Index(fields=("credited_entry_id",)),)
+        indexes = (Index(fields=("invoice_id",)), Index(fields=("pool_id",)), Index(fields=("credited_entry_id",)), Index(fields=("adjustment_id",)),)

@@ -1,0 +1,1 @@
+"""The adjustments area: credit and debit notes (SPEC §17)."""
