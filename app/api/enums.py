@@ -175,3 +175,18 @@ described_enum(ContractStatus, description="Lifecycle of a contract: DRAFT → A
     "ENDED": "Its last billing period is closed; nothing more is billed.",
     "CANCELLED": "A draft given up with cancelContract; kept, never billed, may be deleted.",
 })
+
+
+class LateUsage(Enum):
+    """What the organization does with data for a billing period already closed (SPEC §17)."""
+
+    ADJUST = "ADJUST"
+    REJECT = "REJECT"
+
+
+described_enum(LateUsage, description="What happens to usage or a one-time charge dated in a closed billing period "
+               "(SPEC §17).", values={
+    "ADJUST": "Stored as late (ACCEPTED_LATE) within correctionWindowDays of the period's end; a correction "
+              "bills it as credit and debit notes. Later: PERIOD_CLOSED.",
+    "REJECT": "Refused (PERIOD_CLOSED), as for every closed period.",
+})

@@ -32,6 +32,7 @@ from app.api.contracts.queries import ContractQueries
 from app.api.cost import QueryCost
 from app.api.invoices.queries import InvoiceQueries
 from app.api.lifecycle.close_runs import CloseRunQueries
+from app.api.lifecycle.corrections import CorrectionMutations
 from app.api.lifecycle.mutations import LifecycleMutations
 from app.api.nodes import resolve_node, resolve_nodes
 from app.api.operation_metrics import MeasuredSchema
@@ -65,7 +66,7 @@ class Query(TenancyQueries, CatalogQueries, ContractQueries, InvoiceQueries, Adj
 
 @strawberry.type(description="Create and edit the objects of your organization. Errors come back as userErrors.")
 class Mutation(TenancyMutations, CatalogMutations, ContractMutations, AmendMutations, CommitmentMutations, BalanceMutations,
-               UsageMutations, ChargeMutations, LifecycleMutations, AdjustmentMutations):
+               UsageMutations, ChargeMutations, LifecycleMutations, AdjustmentMutations, CorrectionMutations):
     pass
 
 

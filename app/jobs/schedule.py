@@ -17,6 +17,7 @@ from croniter import croniter
 from app.clock import utc_now
 from app.db.models import CloseRun, Organization
 from app.services.close_runs import due_chunks, open_run
+from app.services.corrections import correct_pending
 
 log = logging.getLogger(__name__)
 SCHEDULED_CLOSE = "scheduled-due-close"  # PgQueuer's schedule entrypoint
@@ -29,6 +30,7 @@ async def enqueue_due_closes(as_of: date | None = None) -> list[CloseRun]:
         day, chunks = await due_chunks(org_id, as_of)
         if chunks:
             runs.append(await open_run(org_id, day, chunks))
+        await correct_pending(org_id)  # late data of closed periods (SPEC §17)
     log.info("scheduled due close: %d runs opened", len(runs))
     return runs
 

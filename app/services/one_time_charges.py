@@ -19,12 +19,13 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from app.clock import utc_now
-from app.db.models import Contract, OneTimeCharge, Product
+from app.db.models import Contract, LateData, OneTimeCharge, Product
 from app.services.checks import require
 from app.services.contract_parts import Problems
 from app.services.errors import ErrorCode, UserError, fail
-from app.services.usage_rules import ACTIVE, MAX_INTEGER_DIGITS, PLACES, field_text_problem
-from app.services.usage_store import closed_periods, in_closed, is_postgres, lock_contracts
+from app.services.late_rules import late_rule, record_late
+from app.services.usage_rules import ACTIVE, ENDED, MAX_INTEGER_DIGITS, PLACES, field_text_problem
+from app.services.usage_store import closed_periods, closed_span, is_postgres, lock_contracts
 
 _COLUMNS = ("organization_id", "contract_id", "product_id", "amount", "service_date", "description",
             "idempotency_key", "created_at", "updated_at", "seq")
@@ -89,7 +90,7 @@ async def post_charge(org_id: int, spec: OneTimeChargeSpec) -> tuple[OneTimeChar
         return _replayed(existing, spec)
     contract = await require(Contract, org_id, spec.contract_id, "input.contractId")
     await require(Product, org_id, spec.product_id, "input.productId")
-    if contract.status != ACTIVE:
+    if contract.status not in (ACTIVE, ENDED):
         raise fail(ErrorCode.CONTRACT_NOT_ACTIVE, f"the contract is {contract.status}", "input.contractId")
     if not contract.start_date <= spec.service_date < contract.end_date:
         raise fail(ErrorCode.DATE_OUTSIDE_TERM,
@@ -97,12 +98,15 @@ async def post_charge(org_id: int, spec: OneTimeChargeSpec) -> tuple[OneTimeChar
                    "input.serviceDate")
     async with in_transaction() as conn:
         statuses = await lock_contracts(conn, org_id, [contract.id], exclusive=True)
-        if statuses.get(contract.id) != ACTIVE:
+        span = closed_span(await closed_periods(conn, org_id, [contract.id]), contract.id, spec.service_date)
+        if statuses.get(contract.id) != ACTIVE and not (statuses.get(contract.id) == ENDED and span):
             raise fail(ErrorCode.CONTRACT_NOT_ACTIVE, f"the contract is {statuses.get(contract.id)}",
                        "input.contractId")
-        if in_closed(await closed_periods(conn, org_id, [contract.id]), contract.id, spec.service_date):
-            raise fail(ErrorCode.PERIOD_CLOSED, f"{spec.service_date} lies in a closed billing period",
-                       "input.serviceDate")
+        if span:  # late (SPEC §17): taken within the organization's correction window, else PERIOD_CLOSED
+            rule = await late_rule(org_id, conn)
+            if not rule.accepts(span[1], utc_now().date()):
+                refused = rule.refusal(spec.service_date, span[1], "input.serviceDate")
+                raise fail(refused.code, refused.message, refused.field)
         now = utc_now()
         values = (org_id, contract.id, spec.product_id, (spec.amount + 0).quantize(PLACES), spec.service_date,
                   spec.description, spec.idempotency_key, now, now, await _next_charge_seq(org_id, contract.id))
@@ -111,6 +115,9 @@ async def post_charge(org_id: int, spec: OneTimeChargeSpec) -> tuple[OneTimeChar
         rows = await conn.execute_query_dict(
             f"INSERT INTO one_time_charge ({', '.join(_COLUMNS)}) VALUES ({marks})"
             " ON CONFLICT (organization_id, idempotency_key) DO NOTHING RETURNING id", list(values))
+        if rows and span:
+            await record_late(conn, org_id, [LateData(contract_id=contract.id, kind="ONE_TIME", day=spec.service_date,
+                                                      ref=str(rows[0]["id"]), amount=values[3])])
     if not rows:  # a concurrent request stored the same key first
         stored = await OneTimeCharge.get(organization_id=org_id, idempotency_key=spec.idempotency_key)
         return _replayed(stored, spec)

@@ -12,6 +12,7 @@ from app.billing.money import is_known_currency
 from app.billing.terms import DrawdownOrder
 from app.db.models import ApiKey, Organization
 from app.services.checks import name_problem
+from app.services.late_rules import MAX_WINDOW_DAYS
 from app.services.errors import ErrorCode, InvalidInput, UserError
 from app.services.key_cache import KeyCache
 from app.settings import load_settings
@@ -32,6 +33,8 @@ class OrganizationPatch:
     default_currency: str | None = None
     drawdown_order: DrawdownOrder | None = None
     close_grace_days: int | None = None
+    late_usage: str | None = None  # ADJUST or REJECT (SPEC §17)
+    correction_window_days: int | None = None
 
 
 def _check(patch: OrganizationPatch) -> None:
@@ -43,6 +46,10 @@ def _check(patch: OrganizationPatch) -> None:
     if patch.close_grace_days is not None and patch.close_grace_days not in CLOSE_GRACE_DAYS:
         errors.append(UserError(ErrorCode.INVALID_INPUT, "closeGraceDays must be a whole number of days from 0 to 31",
                                 "input.closeGraceDays"))
+    if patch.correction_window_days is not None and not 0 <= patch.correction_window_days <= MAX_WINDOW_DAYS:
+        errors.append(UserError(ErrorCode.INVALID_INPUT,
+                                f"correctionWindowDays must be a whole number of days from 0 to {MAX_WINDOW_DAYS}",
+                                "input.correctionWindowDays"))
     if errors:
         raise InvalidInput(errors)
 
@@ -89,5 +96,9 @@ async def update_organization(org_id: int, patch: OrganizationPatch) -> Organiza
         org.drawdown_order = patch.drawdown_order.value
     if patch.close_grace_days is not None:
         org.close_grace_days = patch.close_grace_days
+    if patch.late_usage is not None:
+        org.late_usage = patch.late_usage
+    if patch.correction_window_days is not None:
+        org.correction_window_days = patch.correction_window_days
     await org.save()
     return org

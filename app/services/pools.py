@@ -87,15 +87,17 @@ async def create_pools(
 
 async def append_entries(
     org_id: int, rows: dict[str, CreditPool], entries: Sequence[CoreEntry], *, invoice_id: int | None = None,
-    credited_entry_id: int | None = None,
+    credited_entry_id: int | None = None, adjustment_id: int | None = None,
 ) -> None:
-    """Insert ``entries`` (in order) and refresh the cached balance of every pool they touch."""
-    await append_entries_many(org_id, [(rows, entries, invoice_id)], credited_entry_id=credited_entry_id)
+    """Insert ``entries`` (in order) and refresh the cached balance of every pool they touch
+    (``adjustment_id``: a correction's ADJUST entries name the adjustment they go with)."""
+    await append_entries_many(org_id, [(rows, entries, invoice_id)], credited_entry_id=credited_entry_id,
+                              adjustment_id=adjustment_id)
 
 
 async def append_entries_many(
     org_id: int, batches: Sequence[tuple[dict[str, CreditPool], Sequence[CoreEntry], int | None]], *,
-    credited_entry_id: int | None = None,
+    credited_entry_id: int | None = None, adjustment_id: int | None = None,
 ) -> None:
     """Insert the entries of every ``(pool rows by key, entries, invoice id)`` batch, in order, and
     rewrite the cached balance of every pool they touch: one INSERT and one UPDATE in all.
@@ -107,7 +109,7 @@ async def append_entries_many(
         created.extend(
             dict(organization_id=org_id, pool_id=rows[e.pool_key].id, kind=e.kind.value, amount=e.amount,
                  on_date=e.on, charge_key=e.charge_key, note=e.note[:200], invoice_id=invoice_id,
-                 credited_entry_id=credited_entry_id)
+                 credited_entry_id=credited_entry_id, adjustment_id=adjustment_id)
             for e in entries)
         for key in dict.fromkeys(e.pool_key for e in entries):
             row = rows[key]

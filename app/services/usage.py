@@ -36,8 +36,11 @@ from app.observability.metrics import record_usage_events
 from app.services import usage_store
 from app.services.errors import ErrorCode, fail
 from app.services.usage_lookups import load, resolve
+from app.db.models import LateData
+from app.services.late_rules import LateRule, late_rule, record_late
 from app.services.usage_rules import (
     ACTIVE,
+    ENDED,
     EventResult,
     EventStatus,
     Rejected,
@@ -140,28 +143,40 @@ async def store_batch(org_id: int, batch: Shaped, path: str = GRAPHQL_PATH) -> l
 async def _store(conn: BaseDBAsyncClient, org_id: int, valid: list[ShapedEvent],
                  results: list[EventResult | None]) -> tuple[int, int]:
     """Lock the contracts, re-check their status and closed periods, insert the rest in one statement;
-    (accepted, duplicates: stored concurrently)."""
+    (accepted, duplicates: stored concurrently). An event of a closed period is stored late if the
+    organization's rule takes it (SPEC §17; an ENDED contract's periods are all closed)."""
     statuses = await usage_store.lock_contracts(conn, org_id, [e.contract_id for e in valid if e.contract_id])
     closed = await usage_store.closed_periods(conn, org_id, list(statuses))
     rows: list[usage_store.EventRow] = []
     pending: list[ShapedEvent] = []
+    late: set[str] = set()
+    rule: LateRule | None = None
+    today = utc_now().date()
     for event in sorted(valid, key=lambda e: e.key):  # one key order for all writers: no deadlock
         assert event.contract_id is not None and event.usage_class_id is not None
         status = statuses.get(event.contract_id)
-        if status != ACTIVE:
+        span = usage_store.closed_span(closed, event.contract_id, event.day) if closed else None
+        if status != ACTIVE and not (status == ENDED and span):
             results[event.index] = _rejected(event.index, Rejected(
                 ErrorCode.CONTRACT_NOT_ACTIVE, f"the contract is {status}", "contractId"))
-        elif closed and usage_store.in_closed(closed, event.contract_id, event.day):
-            results[event.index] = _rejected(event.index, Rejected(
-                ErrorCode.PERIOD_CLOSED, f"{event.day} lies in a closed billing period", "timestamp"))
-        else:
-            pending.append(event)
-            rows.append((event.contract_id, event.usage_class_id, event.quantity, event.occurred_at, event.day,
-                         event.key, event.connection_id))
+            continue
+        if span:
+            rule = rule or await late_rule(org_id, conn)
+            if not rule.accepts(span[1], today):
+                results[event.index] = _rejected(event.index, rule.refusal(event.day, span[1], "timestamp"))
+                continue
+            late.add(event.key)
+        pending.append(event)
+        rows.append((event.contract_id, event.usage_class_id, event.quantity, event.occurred_at, event.day,
+                     event.key, event.connection_id))
     inserted = await usage_store.insert_events(conn, org_id, rows, utc_now())
     for event in pending:
         if event.key in inserted:
-            results[event.index] = EventResult(event.index, _ACCEPTED)
+            results[event.index] = EventResult(event.index, EventStatus.ACCEPTED_LATE if event.key in late
+                                               else _ACCEPTED)
         else:
             results[event.index] = _duplicate(event.index, f"{_STORED} (concurrently)")
+    await record_late(conn, org_id, [
+        LateData(contract_id=e.contract_id, kind="USAGE", day=e.day, ref=e.key, usage_class_id=e.usage_class_id,
+                 quantity=e.quantity) for e in pending if e.key in late and e.key in inserted])
     return len(inserted), len(pending) - len(inserted)

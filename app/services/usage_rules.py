@@ -31,6 +31,7 @@ MAX_KEY_LENGTH = MAX_KEY
 MAX_QUANTITY_TEXT = 100  # longer quantity or timestamp strings are INVALID_AMOUNT / INVALID_TIMESTAMP
 MAX_TIMESTAMP_TEXT = 64
 ACTIVE = "ACTIVE"
+ENDED = "ENDED"
 CLOSED = "CLOSED"
 PLACES = Decimal(1).scaleb(-DECIMAL_PLACES)
 MAX_INTEGER_DIGITS = DECIMAL_DIGITS - DECIMAL_PLACES
@@ -39,6 +40,7 @@ _QUANTITY = re.compile(r"[+-]?(?:(?P<whole>\d+)(?:\.(?P<fraction>\d*))?|\.\d+)(?
 
 class EventStatus(str, Enum):
     ACCEPTED = "ACCEPTED"
+    ACCEPTED_LATE = "ACCEPTED_LATE"  # stored for a closed period: a correction bills it (SPEC §17)
     DUPLICATE = "DUPLICATE"
     REJECTED = "REJECTED"
 

@@ -116,7 +116,12 @@ async def closed_periods(conn: BaseDBAsyncClient, org_id: int,
 
 
 def in_closed(closed: dict[int, list[tuple[date, date]]], contract_id: int, day: date) -> bool:
-    return any(start <= day < end for start, end in closed.get(contract_id, ()))
+    return closed_span(closed, contract_id, day) is not None
+
+
+def closed_span(closed: dict[int, list[tuple[date, date]]], contract_id: int, day: date) -> tuple[date, date] | None:
+    """The closed period ``[start, end)`` of the contract holding ``day``, if any."""
+    return next(((start, end) for start, end in closed.get(contract_id, ()) if start <= day < end), None)
 
 
 async def insert_events(conn: BaseDBAsyncClient, org_id: int, rows: Sequence[EventRow],

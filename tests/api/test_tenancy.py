@@ -119,6 +119,8 @@ def cases(wa: dict[str, Any], wb: dict[str, Any]) -> list[tuple[str, str, dict[s
          f"reason: \"x\") {{ {ue} }} }}", {"id": wa["contract"]}, "terminateContract", "contractId"),
         ("deleteContract", f"mutation($id: ID!) {{ deleteContract(id: $id) {{ {ue} }} }}",
          {"id": wa["contract"]}, "deleteContract", "id"),
+        ("correctContract", f"mutation($id: ID!) {{ correctContract(contractId: $id) {{ {ue} }} }}",
+         {"id": wa["contract"]}, "correctContract", "contractId"),
         ("createPrice", f"mutation($c: ID!, $i: PriceInput!) {{ createPrice(contractId: $c, input: $i) {{ {ue} }} }}",
          {"c": wa["contract"], "i": {**PRICE, "usageClassId": wb["sms"]}}, "createPrice", "contractId"),
         ("createPrice-foreign-product",
@@ -267,6 +269,7 @@ ROOT_FIELDS = [
     'mutation { postCharge(input: {contractId: "Q29udHJhY3Q6MQ==", productId: "UHJvZHVjdDox", amount: "1", '
     'serviceDate: "2026-01-01", idempotencyKey: "k"}) { userErrors { code } } }',
     'mutation { activateContract(id: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
+    'mutation { correctContract(contractId: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { closePeriod(contractId: "Q29udHJhY3Q6MQ==") { userErrors { code } } }',
     'mutation { closeDuePeriods(asOf: "2026-02-01") { closed } }',
     'mutation { topUpBalance(balanceId: "QmFsYW5jZTox", amount: "1") { userErrors { code } } }',

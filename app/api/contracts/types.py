@@ -25,6 +25,7 @@ from app.db import models
 
 if TYPE_CHECKING:
     from app.api.commitments.types import Commitment
+    from app.api.lifecycle.corrections import LateData
     from app.api.tenancy.types import Account
 
 
@@ -131,6 +132,20 @@ class Contract(Timestamped, relay.Node):
         contract = await info.context.loaders.by_id(models.Contract).load(self.id)
         return [ContractVersion(number=1, effective_date=self.start_date, reason="activation", changes=[],
                                 created_at=contract.activated_at if contract else None)]
+
+    @strawberry.field(description="Usage events and one-time charges stored for its closed billing periods (SPEC "
+                      "§17), oldest first: pending until a correction bills them (pending: false lists the applied "
+                      "ones too).")
+    async def late_data(self, info: Info, pending: Annotated[bool, strawberry.argument(
+                            description="True (default): only what no correction applied yet.")] = True,
+                        first: First = None, after: After = None,
+                        last: Last = None, before: Before = None
+                        ) -> Connection[Annotated[LateData, strawberry.lazy("app.api.lifecycle.corrections")]]:
+        from app.api.lifecycle.corrections import LateData
+
+        rows = await info.context.loaders.children(models.LateData, "contract_id").load(self.id)
+        return list_connection([r for r in rows if not pending or r.applied_at is None],
+                               Paging.of(first, after, last, before), lambda r: r.id, LateData.from_row)
 
     @strawberry.field(description="The account the contract belongs to.")
     async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("app.api.tenancy.types")]:

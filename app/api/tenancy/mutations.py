@@ -10,7 +10,7 @@ from strawberry.types import Info
 from app.api import ids
 from app.api.args import NodeId
 from app.api.context import org_of
-from app.api.enums import DrawdownOrder
+from app.api.enums import DrawdownOrder, LateUsage
 from app.api.errors import UserErrorType
 from app.api.input_limits import limited, require_valid
 from app.api.mutation_guard import IdempotencyKey, guard
@@ -27,11 +27,17 @@ class UpdateOrganizationInput:
     drawdown_order: DrawdownOrder | None = strawberry.field(default=None, description="Default drawdown order.")
     close_grace_days: int | None = strawberry.field(
         default=None, description="Days after a billing period's end before it may be closed, 0 to 31.")
+    late_usage: LateUsage | None = strawberry.field(
+        default=None, description="ADJUST (store late data, then correct) or REJECT (PERIOD_CLOSED).")
+    correction_window_days: int | None = strawberry.field(
+        default=None, description="Days after a period's end during which its late data is accepted, 0 to 3650.")
 
     def to_patch(self) -> organizations.OrganizationPatch:
         require_valid(self)
         return organizations.OrganizationPatch(self.name, self.default_currency, self.drawdown_order,
-                                               close_grace_days=self.close_grace_days)
+                                               close_grace_days=self.close_grace_days,
+                                               late_usage=self.late_usage.value if self.late_usage else None,
+                                               correction_window_days=self.correction_window_days)
 
 
 @strawberry.input(description="An account; on update, omitted fields keep their value.")

@@ -9,7 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.api.args import After, Before, First, Last
-from app.api.enums import DrawdownOrder
+from app.api.enums import DrawdownOrder, LateUsage
 from app.api.pagination import Connection, Paging, child_connection
 from app.api.timestamps import Timestamped, stamps
 from app.db import models
@@ -28,11 +28,16 @@ class Organization(Timestamped, relay.Node):
     close_grace_days: int = strawberry.field(
         description="Days after a billing period's end before it may be closed (0 to 31, default 1): a period "
                     "[start, end) may be closed from end + closeGraceDays, by the service's clock in UTC.")
+    late_usage: LateUsage = strawberry.field(
+        description="What happens to data dated in a closed billing period (SPEC §17): ADJUST (default) or REJECT.")
+    correction_window_days: int = strawberry.field(
+        description="Days after a billing period's end during which its late data is accepted (default 60).")
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
         return cls(**stamps(row), id=row.id, name=row.name, default_currency=row.default_currency,
-                   drawdown_order=DrawdownOrder(row.drawdown_order), close_grace_days=row.close_grace_days)
+                   drawdown_order=DrawdownOrder(row.drawdown_order), close_grace_days=row.close_grace_days,
+                   late_usage=LateUsage(row.late_usage), correction_window_days=row.correction_window_days)
 
 
 @strawberry.type(description="An end customer of the organization.")

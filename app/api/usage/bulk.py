@@ -50,7 +50,7 @@ class _Tally:
     """The counts and the events not accepted, as the batches come back."""
 
     def __init__(self) -> None:
-        self.accepted = self.duplicate = self.rejected = 0
+        self.accepted = self.accepted_late = self.duplicate = self.rejected = 0
         self.events: list[dict[str, Any]] = []
 
     def add(self, index: int, status: EventStatus, code: ErrorCode | None, message: str | None,
@@ -66,13 +66,18 @@ class _Tally:
         for r in results:
             if r.status is EventStatus.ACCEPTED:
                 self.accepted += 1
+            elif r.status is EventStatus.ACCEPTED_LATE:  # stored, and listed: a correction will bill it
+                self.accepted += 1
+                self.accepted_late += 1
+                self.events.append({"index": positions[r.index], "status": r.status.value, "code": None,
+                                    "field": None, "message": "stored late: its billing period is closed"})
             else:
                 self.add(positions[r.index], r.status, r.code, r.message, r.field)
 
     def response(self, status: int = 200, code: str | None = None, message: str | None = None) -> Response:
         self.events.sort(key=lambda e: e["index"])
-        body: dict[str, Any] = {"accepted": self.accepted, "duplicate": self.duplicate, "rejected": self.rejected,
-                                "events": self.events}
+        body: dict[str, Any] = {"accepted": self.accepted, "acceptedLate": self.accepted_late,
+                                "duplicate": self.duplicate, "rejected": self.rejected, "events": self.events}
         headers = {}
         if code is not None:
             body["errors"] = [{"message": message, "extensions": {"code": code, "requestId": current_request_id()}}]

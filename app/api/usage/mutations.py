@@ -30,14 +30,15 @@ ChargeArg = Annotated[PostChargeInput, strawberry.argument(description="The char
 
 
 def _refused(errors: list[UserErrorType]) -> RecordUsagePayload:
-    return RecordUsagePayload(results=[], accepted=0, duplicates=0, rejected=0, user_errors=errors)
+    return RecordUsagePayload(results=[], accepted=0, accepted_late=0, duplicates=0, rejected=0, user_errors=errors)
 
 
 def _payload(results: list[UsageEventResult]) -> RecordUsagePayload:
     def count(status: EventStatus) -> int:
         return sum(1 for r in results if r.status == status)
 
-    return RecordUsagePayload(results=results, accepted=count(EventStatus.ACCEPTED),
+    late = count(EventStatus.ACCEPTED_LATE)
+    return RecordUsagePayload(results=results, accepted=count(EventStatus.ACCEPTED) + late, accepted_late=late,
                               duplicates=count(EventStatus.DUPLICATE), rejected=count(EventStatus.REJECTED),
                               user_errors=[])
 

@@ -31,6 +31,9 @@ from app.services.usage_rules import (
 UsageEventStatus = described_enum(
     EventStatus, name="UsageEventStatus", description="What became of one usage event of a batch.", values={
         "ACCEPTED": "Stored now; it counts towards the period's usage charges and the commitments measuring it.",
+        "ACCEPTED_LATE": "Stored for a billing period already closed (late data, SPEC §17): within the organization's "
+                         "correctionWindowDays with lateUsage ADJUST. The next correction of the contract "
+                         "(correctContract, or the scheduled due-close run) bills it as adjustments.",
         "DUPLICATE": "Its idempotency key is already stored (or came earlier in the batch): not stored or counted "
                      "again. Retrying an accepted batch is safe.",
         "REJECTED": "Not stored, for the reason in code (e.g. NO_MATCHING_CONTRACT, PERIOD_CLOSED, INVALID_AMOUNT); "
@@ -88,7 +91,7 @@ UsageEventInput.__strawberry_definition__.from_input = _event_from_input  # type
 @strawberry.type(description="What became of one event of the batch.")
 class UsageEventResult:
     index: int = strawberry.field(description="Position of the event in the events argument (from 0).")
-    status: UsageEventStatus = strawberry.field(description="ACCEPTED, DUPLICATE or REJECTED.")  # type: ignore[valid-type]
+    status: UsageEventStatus = strawberry.field(description="ACCEPTED, ACCEPTED_LATE, DUPLICATE or REJECTED.")  # type: ignore[valid-type]
     code: ErrorCodeEnum | None = strawberry.field(description="Why it was not accepted (DUPLICATE for duplicates); null when accepted.")  # type: ignore[valid-type]
     field: str | None = strawberry.field(description="Path of the offending input field, e.g. events.3.quantity.")
     message: str | None = strawberry.field(description="Human-readable explanation; null when accepted.")
@@ -107,7 +110,8 @@ class UsageEventResult:
 @strawberry.type(description="Result of recordUsage: one result per event, in order, and the counts.")
 class RecordUsagePayload:
     results: list[UsageEventResult] = strawberry.field(description="One per event, in the order sent.")
-    accepted: int = strawberry.field(description="Events stored by this request.")
+    accepted: int = strawberry.field(description="Events stored by this request (late ones included).")
+    accepted_late: int = strawberry.field(description="Of those, events stored late: for a closed period (SPEC §17).")
     duplicates: int = strawberry.field(description="Events whose idempotency key was already stored or repeated in the batch.")
     rejected: int = strawberry.field(description="Events refused (see their code); nothing stored for them.")
     user_errors: list[UserErrorType] = strawberry.field(description="Why the whole batch was refused (e.g. more than 1,000 events); then no event was looked at.")

@@ -10,7 +10,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_adjustments')]
+    dependencies = [('models', '0015_late_data')]
 
     initial = False
 

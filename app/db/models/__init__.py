@@ -13,6 +13,7 @@ from app.db.models.commitments import (
 )
 from app.db.models.contracts import Contract, ContractVersion, Price, PriceTier, ServiceLine
 from app.db.models.idempotency import IdempotencyRecord
+from app.db.models.late_data import LateData
 from app.db.models.invoices import Invoice, InvoiceLine, PeriodUsage, RatedCharge
 from app.db.models.jobs import CloseRun, CloseRunChunk
 from app.db.models.ledger import CreditPool, LedgerEntry
@@ -30,6 +31,7 @@ __all__ = [
     "IdempotencyRecord",
     "CreditPool",
     "Invoice",
+    "LateData",
     "InvoiceLine",
     "LedgerEntry",
     "OneTimeCharge",

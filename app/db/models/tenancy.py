@@ -19,6 +19,8 @@ class Organization(Model):
     default_currency = fields.CharField(max_length=3, default="USD")
     drawdown_order = fields.CharField(max_length=20, default="COMMITMENT_FIRST")
     close_grace_days = fields.IntField(default=1)
+    late_usage = fields.CharField(max_length=10, default="ADJUST")  # ADJUST or REJECT (SPEC §17)
+    correction_window_days = fields.IntField(default=60)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = updated_at_field()
 
