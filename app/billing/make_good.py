@@ -6,19 +6,22 @@ remainder). At the end of window *k + 1* its excess ``X = max(0, M − C) × V``
 ``min(X, S_k)``; what is left of ``S_k`` is settled then, each line naming window *k*: the
 ``TRUE_UP`` of what is left (postpaid, unless ``trueUp: false``) and the penalties computed as if
 window *k* had fallen short by what is left (its committed total, for percent tiers, and its
-charges, for a ``CHARGE`` penalty, are window *k*'s). A shortfall is carried once only: what the
-next window does not recover is settled at its end, never carried again; the last window (of the
-term as cut by an amendment or a termination) settles its own shortfall at its end.
+charges, for a ``CHARGE`` penalty, are window *k*'s). Window *k + 1* settles its own shortfall at
+its end too, together with what is left of ``S_k`` (SPEC: "together with window k+1's own
+shortfall"): a window that received a carry never carries. A shortfall is carried once only; the
+last window (of the term as cut by an amendment or a termination) settles its own shortfall at its
+end.
+
+So in a run of windows that fall short one after another, the first carries, the second settles
+both, the third carries again, and so on: whether a window carried follows from the measures
+alone (``received``), so a recomputation never needs a stored flag.
 
 Choices where SPEC.md is silent (also in docs/billing-rules.md, "Make-good"):
 
-- Every window with a next window carries its own shortfall, whether or not a shortfall was
-  carried into it (the carry is a function of the measures alone, so a recomputation never needs
-  a stored flag).
 - ``S_k`` is re-measured at the end of window *k + 1* from the kept figures of window *k* (the
-  close input holds window *k*'s usage and charges); for a postpaid commitment it is what is left
-  in window *k*'s tracking pool, which stays unexpired while carried and leaves (``EXPIRE``, the
-  recovered part included) when window *k + 1* ends.
+  close input holds the usage and charges of the commitment's earlier windows); for a postpaid
+  commitment it is what is left in window *k*'s tracking pool, which stays unexpired while carried
+  and leaves (``EXPIRE``, the recovered part included) when window *k + 1* ends.
 - The ``TRUE_UP`` of a carried shortfall does not roll over (rollover gives part of a window's
   true-up back for its next window, which is the window that has just ended).
 """
@@ -116,7 +119,36 @@ def carry_into(
     carried = own_shortfall(m, pool)
     if carried <= 0:
         return None
+    if pool is None and received(terms, commitment, prev, usage=usage, charges=charges):
+        return None  # window k settled its own shortfall with the one carried into it
     return Carry(prev, m, carried, pool)
+
+
+def received(
+    terms: ContractTerms,
+    commitment: Commitment,
+    window: Period,
+    *,
+    usage: Sequence[UsageTotal],
+    charges: Sequence[Charge],
+) -> bool:
+    """True if the window before ``window`` carried its shortfall into it, from the measures alone.
+
+    Counted back from the window before, the windows that fell short one after another alternate:
+    the first of the run carries, the next settles its own with it, and so on; so a shortfall was
+    carried into ``window`` iff that run is odd. (A postpaid commitment's tracking pool says the
+    same: a window that settled its own shortfall emptied its pool.)"""
+    windows = commitment_windows(commitment)
+    run, i = 0, window.index - 1
+    while 0 <= i < len(windows):
+        m = measure(
+            commitment, windows[i], usage=usage, service_lines=terms.service_lines, charges=charges,
+            currency=terms.currency,
+        )
+        if m.shortfall <= 0:
+            break
+        run, i = run + 1, i - 1
+    return run % 2 == 1
 
 
 def recover(carry: Carry, current: Measurement) -> tuple[Decimal, Decimal]:
@@ -139,6 +171,7 @@ def release(carry: Carry, recovered: Decimal, on: date) -> tuple[LedgerEntry, ..
     return (entry(carry.pool, EntryKind.EXPIRE, carry.pool.balance, on, note=note),)
 
 
-def carries(commitment: Commitment, last: bool, shortfall: Decimal) -> bool:
-    """True if a window ending with ``shortfall`` carries it: make-good and not the term's last."""
-    return commitment.make_good and not last and shortfall > 0
+def carries(commitment: Commitment, last: bool, shortfall: Decimal, carry: Carry | None) -> bool:
+    """True if a window ending with ``shortfall`` carries it: make-good, not the term's last, and
+    nothing was carried into it (``carry``: that window then settles its own shortfall too)."""
+    return commitment.make_good and not last and shortfall > 0 and carry is None

@@ -47,7 +47,7 @@ class WindowResult:
     ``true_up``, ``rolled_over`` and ``expired`` are what its money pool did (0 without one).
     Make-good (SPEC §18): ``carried`` is the shortfall this window carried into the next window
     (then nothing of it is settled now), ``carried_in`` what became of the shortfall the previous
-    window carried into this one.
+    window carried into this one (a window with one settles its own shortfall at its end too).
     """
 
     commitment_key: str
@@ -156,7 +156,7 @@ def settle_window(
     if carry is not None:
         carried_in, carried_lines = _settle_carried(terms, commitment, carry, m, charges, on, book)
     own = own_shortfall(m, tracking_pool_of(commitment, window, book.pools))
-    if carries(commitment, last, own):
+    if carries(commitment, last, own, carry):
         result = WindowResult(
             commitment.key, window, m, ZERO, tuple(ZERO for _ in commitment.penalties), ZERO, ZERO,
             carried=own, carried_in=carried_in,

@@ -27,7 +27,6 @@ from tortoise.functions import Max
 from app.billing.calendar import billing_periods, commitment_windows, period_containing
 from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.close import CloseInput
-from app.billing.make_good import previous_window
 from app.billing.window_end import ending_windows
 from app.billing.ledger import PoolKind
 from app.billing.terms import ChargeType, ContractTerms, DateRange, LineType
@@ -117,8 +116,9 @@ async def gather_many(org_id: int, targets: Sequence[tuple[Contract, BillingPeri
 
 def earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
     """Start of the earliest commitment window that holds this period (its history matters), or,
-    for a make-good commitment whose window ends with it, of the window before (the shortfall it
-    carried is settled now from its kept figures, SPEC §18)."""
+    for a make-good commitment whose window ends with it, of its first window (the shortfall the
+    window before carried is settled now from its kept figures, and whether it carried follows
+    from the run of windows that fell short before it, SPEC §18)."""
     starts = [span.start]
     for commitment in terms.commitments:
         window = period_containing(commitment_windows(commitment), span.start)
@@ -126,9 +126,8 @@ def earliest_open_window_start(terms: ContractTerms, span: DateRange) -> date:
             starts.append(window.span.start)
         ending = [w for w, _ in ending_windows(commitment, span)]
         starts += [w.span.start for w in ending]  # a window cut at its start
-        if commitment.make_good:
-            before = [previous_window(commitment, w) for w in ending]
-            starts += [w.span.start for w in before if w is not None]
+        if commitment.make_good and ending:
+            starts.append(commitment_windows(commitment)[0].span.start)
     return min(starts)
 
 

@@ -75,15 +75,36 @@ def test_a_shortfall_never_recovered_is_settled_in_full_with_the_last_windows_ow
     assert sorted(penalties) == [(0, D("2.00")), (1, D("1.00"))]
 
 
-def test_a_carried_shortfall_is_carried_once_only() -> None:
-    # Jan 800 (carries 200), Feb 900 (no excess: Jan's 200 settled; Feb carries its own 100),
-    # Mar 1,040 (recovers 40 of Feb's 100; 60 settled with nothing of its own).
-    run = simulate(gb_terms(usage_commitment(3), 3), [{GB: "800"}, {GB: "900"}, {GB: "1040"}])
+def test_a_window_that_received_a_carry_settles_its_own_shortfall_with_it() -> None:
+    # SPEC §18: what is left of S_k is settled "together with window k+1's own shortfall".
+    # Jan 800 (carries 200), Feb 900 (no excess: Jan's 200 and Feb's own 100 settled; nothing
+    # carried), Mar 700 (nothing carried into it: carries its own 300), Apr 1,040 (recovers 40).
+    run = simulate(gb_terms(usage_commitment(4), 4), [{GB: "800"}, {GB: "900"}, {GB: "700"}, {GB: "1040"}])
+    jan, feb, mar, apr = run.results
+    penalties = [[(l.window_index, l.amount) for l in r.lines if l.type is LineType.PENALTY] for r in run.results]
+    assert penalties == [[], [(0, D("2.00")), (1, D("1.00"))], [], [(2, D("2.60"))]]
+    assert (jan.windows[0].carried, feb.windows[0].carried, mar.windows[0].carried) == (D(200), D(0), D(300))
+    assert feb.windows[0].carried_in is not None and feb.windows[0].carried_in.left == D(200)
+    assert apr.windows[0].carried_in is not None and apr.windows[0].carried_in.recovered == D(40)
+
+
+def test_a_shortfall_is_carried_once_only_and_never_recovered_by_the_window_after_next() -> None:
+    # Jan 800 carries 200; Feb 1,000 (X = 0) settles it; Mar 1,500's excess recovers nothing of it.
+    run = simulate(gb_terms(usage_commitment(3), 3), [{GB: "800"}, {GB: "1000"}, {GB: "1500"}])
     jan, feb, mar = run.results
-    assert amounts(jan, LineType.PENALTY) == []
     assert [(l.window_index, l.amount) for l in feb.lines if l.type is LineType.PENALTY] == [(0, D("2.00"))]
-    assert feb.windows[0].carried == D(100)
-    assert [(l.window_index, l.amount) for l in mar.lines if l.type is LineType.PENALTY] == [(1, D("0.60"))]
+    assert amounts(mar, LineType.PENALTY) == [] and mar.windows[0].carried_in is None
+
+
+def test_postpaid_spend_a_window_that_received_a_carry_trues_up_both() -> None:
+    c = postpaid("min", "1000", months(3), make_good=True)
+    run = simulate(contract(c, term=months(3)), [{"api-calls": "600"}, {"api-calls": "900"}, {"api-calls": "1500"}])
+    jan, feb, mar = run.results
+    assert sorted((l.window_index, l.amount) for l in feb.lines if l.type is LineType.TRUE_UP) == [
+        (0, D(400)), (1, D(100))
+    ]
+    assert feb.windows[0].carried == 0
+    assert amounts(mar, LineType.TRUE_UP) == [] and mar.windows[0].carried_in is None
 
 
 def test_the_last_window_settles_what_was_carried_into_it_and_its_own() -> None:
@@ -137,20 +158,24 @@ def test_make_good_is_allowed_on_postpaid_spend_and_quantity_commitments() -> No
 
 
 def _settled_as_defined(measures: list[int]) -> Decimal:
-    """Σ over windows of what is billed for them: a carried shortfall less what the next window's
-    excess recovered; the last window's own shortfall in full."""
+    """Σ over windows of what is billed for them, window by window as SPEC §18 reads: a window
+    with a next window and nothing carried into it carries its shortfall; a window with a carry
+    settles what its excess did not recover together with its own shortfall; the last window
+    settles its own."""
     total, carried = D(0), D(0)
     for k, m in enumerate(measures):
         excess, own = D(max(0, m - 1000)), D(max(0, 1000 - m))
         total += carried - min(carried, excess)
-        carried = own
-        if k == len(measures) - 1:
+        if carried == 0 and k < len(measures) - 1:
+            carried = own
+        else:
+            carried = D(0)
             total += own
     return total
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=2500), min_size=1, max_size=5))
+@given(st.lists(st.integers(min_value=0, max_value=2500), min_size=1, max_size=6))
 def test_total_settled_shortfall_is_the_carried_shortfalls_less_what_was_recovered(measures: list[int]) -> None:
     n = len(measures)
     run = simulate(gb_terms(usage_commitment(n, rate="1"), n), [{GB: str(m)} for m in measures])
@@ -159,6 +184,7 @@ def test_total_settled_shortfall_is_the_carried_shortfalls_less_what_was_recover
     plain = simulate(gb_terms(usage_commitment(n, make_good=False, rate="1"), n), [{GB: str(m)} for m in measures])
     unrecovered = sum((sum(amounts(r, LineType.PENALTY), D(0)) for r in plain.results), D(0))
     assert billed <= unrecovered  # make-good never bills more than settling each window at its end
-    assert billed == unrecovered - sum(
-        (min(D(max(0, 1000 - a)), D(max(0, b - 1000))) for a, b in zip(measures, measures[1:])), D(0)
-    )
+    recovered = sum((w.carried_in.recovered for r in run.results for w in r.windows if w.carried_in), D(0))
+    assert billed == unrecovered - recovered
+    for r in run.results:  # a window that received a carry never carries
+        assert all(w.carried == 0 for w in r.windows if w.carried_in is not None)

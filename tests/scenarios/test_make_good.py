@@ -85,14 +85,28 @@ async def test_a_shortfall_never_recovered_is_settled_in_full_at_the_last_window
     assert feb["carriedShortfall"] is None  # the last window settles its own shortfall
 
 
-async def test_a_carried_shortfall_is_settled_at_the_next_end_and_the_last_window_settles_what_was_carried(db: str) -> None:
+async def test_a_window_that_received_a_carry_settles_its_own_with_it_and_the_next_carries_afresh(db: str) -> None:
     story = await Story.start("GBP")
     contract = await gb_contract(story, {1: "800", 2: "900", 3: "1040"})
     january, february, march = [await close(story, contract) for _ in range(3)]
     assert lines(january, "PENALTY") == []
-    assert lines(february, "PENALTY") == [(1, D("2.00"))]  # January's 200, never carried again
-    assert lines(march, "PENALTY") == [(2, D("0.60"))]  # February's 100 less the 40 March recovered
-    assert [w["carriedShortfall"] for w in await windows(story, contract)] == ["200", "100", None]
+    # January's 200 and February's own 100, together (SPEC §18); nothing carried into March.
+    assert sorted(lines(february, "PENALTY")) == [(1, D("2.00")), (2, D("1.00"))]
+    assert lines(march, "PENALTY") == [] and D(march["total"]) == 0
+    assert [w["carriedShortfall"] for w in await windows(story, contract)] == ["200", None, None]
+
+
+async def test_whether_a_window_carried_follows_from_the_run_of_short_windows_before_it(db: str) -> None:
+    # May's close reads the kept figures back to January: January met its commitment, February
+    # carried, March settled both, so April (nothing carried into it) carried its own 300, of
+    # which May's excess recovers 40.
+    story = await Story.start("GBP")
+    contract = await gb_contract(story, {1: "1000", 2: "800", 3: "900", 4: "700", 5: "1040"}, end="2026-06-01")
+    invoices = [await close(story, contract) for _ in range(5)]
+    assert [sorted(lines(i, "PENALTY")) for i in invoices] == [
+        [], [], [(2, D("2.00")), (3, D("1.00"))], [], [(4, D("2.60"))]
+    ]
+    assert [w["carriedShortfall"] for w in await windows(story, contract)] == [None, "200", None, "300", None]
 
 
 async def test_postpaid_spend_make_good_bills_the_true_up_of_what_is_left_naming_the_carried_window(db: str) -> None:

@@ -102,7 +102,8 @@ class CommitmentInput:
     priority: int = strawberry.field(default=0, description="Drawdown priority, lower first (>= 0).")
     make_good: bool = strawberry.field(default=False, description=(
         "Make-good (SPEC §18): carry a window's shortfall into the next window, whose excess recovers "
-        "it; not for PREPAID."))
+        "it (a window that received a carry settles its own shortfall with what is left); not for "
+        "PREPAID."))
     penalties: list[PenaltyInput] = strawberry.field(default_factory=list, **limited(
         "Applied on a missed window.", max_items=MAX_PENALTIES))
 

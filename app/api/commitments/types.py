@@ -156,7 +156,8 @@ class Commitment(Timestamped, relay.Node):
     priority: int = strawberry.field(description="Drawdown priority: lower draws first.")
     make_good: bool = strawberry.field(description=(
         "Make-good (SPEC §18): a window's shortfall is carried into the next window, whose excess "
-        "recovers it; what is left is settled at that window's end."))
+        "recovers it; what is left is settled at that window's end, together with that window's "
+        "own shortfall."))
     contract_id: strawberry.Private[int]
     usage_class_id: strawberry.Private[int | None]
     service_id: strawberry.Private[int | None]
