@@ -29,8 +29,13 @@ from app.billing.terms import (
     DrawdownOrder,
     LineType,
     PaymentTiming,
+    Penalty,
+    PenaltyKind,
+    PenaltyTier,
     ProductKind,
     ServiceLine,
+    TierBasis,
+    TierMode,
 )
 
 D = Decimal
@@ -43,6 +48,14 @@ EXAMPLES = settings(max_examples=300, deadline=None)
 def money(max_units: int = 3000) -> st.SearchStrategy[Decimal]:
     """An amount with up to three decimals (rounded by the core where a currency has fewer)."""
     return st.integers(0, max_units * 1000).map(lambda n: D(n) / 1000)
+
+
+PENALTIES = (
+    Penalty(PenaltyKind.CHARGE, amount=D("250")),
+    Penalty(PenaltyKind.COUNT, rate=D("0.1")),
+    Penalty(PenaltyKind.TIERED, basis=TierBasis.PERCENT, mode=TierMode.VOLUME,
+            tiers=(PenaltyTier(D(10), D("0.5")), PenaltyTier(None, D(2)))),
+)
 
 
 @st.composite
@@ -65,6 +78,8 @@ def commitments(draw: st.DrawFn, key: str, count: int) -> Commitment:
         rollover_cap=cap,
         true_up=payment is PaymentTiming.PREPAID or draw(st.booleans()),
         priority=draw(st.integers(0, 2)),
+        penalties=tuple(draw(st.lists(st.sampled_from(PENALTIES), unique=True, max_size=2))),
+        make_good=payment is PaymentTiming.POSTPAID and draw(st.booleans()),
     )
 
 
@@ -151,14 +166,24 @@ def test_every_close_conserves_money_and_the_ledger_adds_up(
 
 
 def check_true_ups(terms: ContractTerms, run: Run) -> None:
-    """A postpaid TRUE_UP is exactly the window's measured shortfall."""
+    """A postpaid TRUE_UP is exactly the window's measured shortfall, unless the window carried it
+    (make-good, SPEC §18): then it bills nothing now, and the next window's end bills the TRUE_UP
+    of what its excess did not recover; a window that received a carry never carries."""
     postpaid = {
         c.key for c in terms.commitments if c.payment is PaymentTiming.POSTPAID and c.true_up
     }
     for result in run.results:
         for window in result.windows:
-            if window.commitment_key in postpaid:
+            if window.commitment_key not in postpaid:
+                continue
+            if window.carried:
+                assert window.true_up == 0 and window.carried == window.measurement.shortfall
+                assert window.carried_in is None
+            else:
                 assert window.true_up == window.measurement.shortfall
+            if window.carried_in is not None:
+                came = window.carried_in
+                assert came.true_up == came.left == came.carried - came.recovered
 
 
 @EXAMPLES
