@@ -21,7 +21,7 @@ from tortoise.expressions import Q
 from app.billing.terms import CommitmentType, ProductKind
 from app.db.models import Account, Commitment, Contract, Price, Product
 from app.services.errors import ErrorCode
-from app.services.usage_rules import ACTIVE, Rejected, ShapedEvent, UsageEventSpec
+from app.services.usage_rules import ACTIVE, ENDED, Rejected, ShapedEvent, UsageEventSpec
 
 _USAGE_COMMITMENTS = (CommitmentType.USAGE.value, CommitmentType.AVERAGE_USAGE.value)
 _USAGE_CLASS = ProductKind.USAGE_CLASS.value
@@ -95,8 +95,9 @@ def resolve(event: ShapedEvent, spec: UsageEventSpec, found: Lookups) -> None:
         contract = found.contracts.get(spec.contract_id)
         if contract is None:
             raise Rejected(ErrorCode.NOT_FOUND, "no Contract with this id", "contractId")
-        if contract["status"] != ACTIVE:
+        if contract["status"] not in (ACTIVE, ENDED):  # an ENDED contract takes late data (SPEC §17):
             raise Rejected(ErrorCode.CONTRACT_NOT_ACTIVE, f"the contract is {contract['status']}", "contractId")
+        # whether its period is closed and the organization's rule takes it is decided under the lock
         if not contract["start_date"] <= event.day < contract["end_date"]:
             raise Rejected(ErrorCode.DATE_OUTSIDE_TERM,
                            f"{event.day} is outside the contract's term [{contract['start_date']}, "

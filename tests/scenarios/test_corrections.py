@@ -165,3 +165,25 @@ async def test_a_late_one_time_charge_becomes_a_debit_note(db: str) -> None:
     assert [(a["kind"], [(l["type"], D(l["amount"])) for l in a["lines"]]) for a in january["adjustments"]] == [
         ("DEBIT_NOTE", [("ONE_TIME", D("250.00"))])]
     assert D(january["amountDue"]) == D(january["total"]) + D("250.00")
+
+
+async def test_an_ended_contract_takes_late_usage_within_the_window(db: str) -> None:
+    """A one-month contract is ENDED by its last close; a late event for it is ACCEPTED_LATE within
+    the correction window (it was refused as CONTRACT_NOT_ACTIVE before) and PERIOD_CLOSED after."""
+    story = await Story.start("USD")
+    api = await story.product("api-calls", "USAGE_CLASS", "call")
+    contract = await story.contract({"accountId": await story.account("E"), "name": "January", "currency": "USD",
+                                     "startDate": "2026-01-01", "endDate": "2026-02-01", "billingFrequency": "MONTHLY",
+                                     "prices": [{"usageClassId": api, "model": "PER_UNIT", "unitAmount": "1"}]})
+    with frozen_clock(date(2026, 2, 5)):
+        await story.close(contract)
+        status = await story.run("query($id: ID!) { node(id: $id) { ... on Contract { status } } }", id=contract)
+        assert status["node"]["status"] == "ENDED"
+        taken = await send(story, contract, "40", "2026-01-20", "late-ended")
+        assert [r["status"] for r in taken["results"]] == ["ACCEPTED_LATE"]
+        assert (await story.run(CORRECT, c=contract))["correctContract"]["adjustmentsWritten"] == 1
+        [january] = (await state(story, contract))["invoices"]
+        assert D(january["amountDue"]) == D("40.00")
+    with frozen_clock(date(2026, 4, 3)):
+        refused = await send(story, contract, "5", "2026-01-21", "too-late-ended")
+        assert [(r["status"], r["code"]) for r in refused["results"]] == [("REJECTED", "PERIOD_CLOSED")]
