@@ -24,6 +24,7 @@ from app.billing.charges import Charge, OneTimeCharge, UsageTotal
 from app.billing.close import CloseInput, CloseResult, close_period
 from app.billing.invoice import InvoiceLine
 from app.billing.ledger import LedgerEntry, Pool, apply
+from app.billing.renewal import Successor
 from app.billing.terms import ContractTerms, LineType
 
 ZERO = Decimal(0)
@@ -33,8 +34,9 @@ LineKey = tuple[LineType, str | None, str | None, int | None, str | None]
 @dataclass(frozen=True)
 class PeriodData:
     """One closed period to recompute: its terms (of its version), the period, its usage totals and
-    one-time charges as now known, the movements made before its close (``before``, in order), and
-    the commitment fees billed before it (a terminated contract's final close settles them)."""
+    one-time charges as now known, the movements made before its close (``before``, in order), the
+    commitment fees billed before it (a terminated contract's final close settles them), and the
+    renewal its close rolled a last window's credit into (``successors``, SPEC §15)."""
 
     terms: ContractTerms
     period: Period
@@ -42,6 +44,7 @@ class PeriodData:
     one_time: tuple[OneTimeCharge, ...] = ()
     before: tuple[LedgerEntry, ...] = ()
     fees_billed: Mapping[str, Decimal] = field(default_factory=dict)
+    successors: tuple[Successor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def recompute(periods: Sequence[PeriodData], shells: Iterable[Pool], *, born: Ma
         result = close_period(CloseInput(
             terms=data.terms, period=data.period, usage=(*usage, *data.usage), one_time=data.one_time,
             prior_charges=tuple(charges), pools=tuple(pools.values()), next_seq=next_seq,
-            fees_billed=data.fees_billed,
+            fees_billed=data.fees_billed, successors=data.successors,
         ))
         pools = {p.key: p if p.key not in (born or {}) else replace(p, seq=born[p.key]) for p in result.pools}
         if next_seq is not None:
@@ -123,7 +126,8 @@ def pool_moves(issued: Mapping[str, Decimal], replayed: Iterable[CloseResult], b
                shared: frozenset[str]) -> PoolMoves:
     """``issued``: per pool, what the contract's issued closes and earlier corrections moved;
     ``replayed``: the recomputed closes; ``balances``: each existing pool's balance now; ``shared``:
-    the keys of account balances (other contracts draw on them too)."""
+    the keys of pools other contracts draw on too (account balances, and the credit the contract's
+    last close rolled into its renewal)."""
     moved: dict[str, Decimal] = {}
     for result in replayed:
         for movement in result.entries:

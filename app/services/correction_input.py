@@ -6,6 +6,11 @@ aggregate over all of them: late events are stored events), its one-time charges
 movements made between closes; the pools' shells (the contract's own pools and its account's
 balances in its currency); and what the issued closes and earlier corrections moved on each pool.
 
+The close of the last period is replayed with the renewal it rolled credit into (SPEC §15,
+``successors.renewal_as_closed``): the rollover pools of the renewing commitments are read with the
+contract's own (``rows``; ``owners`` names the successor owning them) and count as credit another
+contract draws on (``shared``).
+
 Which movements are replayed: every entry on those pools that is not the contract's own close or
 correction — activation's issues, top-ups, credit-backs, amendments' and terminations' withdrawals,
 other contracts' closes on a shared balance — each before the first of the contract's closes
@@ -38,6 +43,7 @@ from app.db.models import (
     Product,
 )
 from app.services.pools import core_pool
+from app.services.successors import renewal_as_closed, rollover_keys
 from app.services.term_versions import load_history
 
 
@@ -54,6 +60,7 @@ class Replay:
     issued_moves: dict[str, Decimal]
     shared: frozenset[str]
     next_seq: int
+    owners: dict[str, int]  # renewing commitment key → the successor contract (its rollover pool's owner)
 
 
 async def gather_replay(org_id: int, contract: Contract) -> Replay:
@@ -66,9 +73,12 @@ async def gather_replay(org_id: int, contract: Contract) -> Replay:
     adjustments = set(await Adjustment.filter(organization_id=org_id, contract_id=contract.id)
                       .values_list("id", flat=True))
     history = await load_history(org_id, contract)
+    last = invoices.get(periods[-1].id) if periods else None
+    renewal = await renewal_as_closed(org_id, contract, last.created_at if last else None)
+    successor = Q(contract_id__in=list(set(renewal.contract_of.values())), key__in=rollover_keys(renewal))
     rows = await CreditPool.filter(
-        Q(contract_id=contract.id) | Q(account_id=contract.account_id, contract_id=None, currency=contract.currency),
-        organization_id=org_id).order_by("id").select_for_update()
+        Q(contract_id=contract.id) | Q(account_id=contract.account_id, contract_id=None, currency=contract.currency)
+        | successor, organization_id=org_id).order_by("id").select_for_update()
     by_id = {r.id: r for r in rows}
     entries = await LedgerEntry.filter(organization_id=org_id, pool_id__in=list(by_id)).order_by("created_at", "id")
     issued: dict[str, Decimal] = defaultdict(Decimal)
@@ -106,13 +116,14 @@ async def gather_replay(org_id: int, contract: Contract) -> Replay:
                         if start == p.start_date),
             one_time=tuple(OneTimeCharge(str(r.id), codes[r.product_id], r.amount, r.service_date, seq=r.seq)
                            for r in one_time if span.contains(r.service_date)),
-            before=tuple(before[i]), fees_billed=fees[i]))
+            before=tuple(before[i]), fees_billed=fees[i], successors=renewal.successors))
     return Replay(
         periods=list(periods), invoices=invoices, data=data, shells=shells, born=born,
         rows={r.key: r for r in rows}, issued_moves=dict(issued),
-        shared=frozenset(r.key for r in rows if r.contract_id is None),
+        shared=frozenset(r.key for r in rows if r.contract_id != contract.id),
         next_seq=max([r.seq for r in await CreditPool.filter(organization_id=org_id, account_id=contract.account_id)],
                      default=-1) + 1,
+        owners=renewal.contract_of,
     )
 
 

@@ -67,9 +67,9 @@ async def correct_contract(org_id: int, contract_id: int) -> CorrectionReport:
         again = recompute(replay.data, replay.shells, born=replay.born, next_seq=replay.next_seq)
         today = utc_now().date()
         new_pools = [p for key, p in again.pools.items() if key not in replay.rows]
-        if new_pools:
-            replay.rows.update(await create_pools(org_id, contract.account_id, contract.id, contract.currency,
-                                                  new_pools))
+        for owner in {replay.owners.get(p.commitment_key or "", contract.id) for p in new_pools}:
+            replay.rows.update(await create_pools(org_id, contract.account_id, owner, contract.currency, [
+                p for p in new_pools if replay.owners.get(p.commitment_key or "", contract.id) == owner]))
         balances = {key: row.balance for key, row in replay.rows.items()}
         moves = pool_moves(replay.issued_moves, again.results, balances, replay.shared)
         written = []
@@ -113,7 +113,8 @@ async def _issued(org_id: int, invoice_id: int, replay: Replay) -> list[CoreLine
 def _held_back(held: dict[str, object], replay: Replay, span: DateRange) -> list[CoreLine]:
     """What a shared balance could not give: it stays billed (a positive DRAWDOWN correction)."""
     return [CoreLine(type=LineType.DRAWDOWN, amount=amount, service_period=span,  # type: ignore[arg-type]
-                     description=f"not drawn: the balance {key} is used by other contracts since", pool_key=key)
+                     description=f"not drawn: the credit {key} has been used by another contract since",
+                     pool_key=key)
             for key, amount in held.items()]
 
 
@@ -141,11 +142,16 @@ async def _keep(org_id: int, contract: Contract, replay: Replay, results, start:
             product=c.product, amount=c.amount, service_start=c.service_period.start,
             service_end=c.service_period.end, quantity=c.quantity, unit_amount=c.unit_amount, seq=c.seq)
             for c in result.charges])
-        for w in result.windows:
+        for w in result.windows:  # make-good (SPEC §18): what it carried, and what was recovered of it
+            carried = {"carried": w.carried} if w.carried > 0 else {"carried": None, "recovered": None}
             await CommitmentWindow.filter(organization_id=org_id, commitment_id=int(w.commitment_key),
                                           number=w.window.number).update(
                 measured=as_quantity(w.measurement.measured), shortfall=as_quantity(w.measurement.shortfall),
-                updated_at=utc_now())
+                updated_at=utc_now(), **carried)
+            if w.carried_in is not None:
+                await CommitmentWindow.filter(organization_id=org_id, commitment_id=int(w.commitment_key),
+                                              number=w.carried_in.window.number).update(
+                    recovered=w.carried_in.recovered, updated_at=utc_now())
 
 
 async def pending_late(org_id: int, contract_ids: list[int] | None) -> dict[int, date]:

@@ -4,10 +4,13 @@ window. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
+from app.clock import frozen_clock
 from tests.scenarios.story import Story, amounts
+from tests.scenarios.test_corrections import CORRECT, state
 
 QUARTER = {"startDate": "2026-01-01", "endDate": "2026-04-01", "billingFrequency": "MONTHLY"}
 
@@ -158,3 +161,26 @@ async def test_renewal_copies_make_good(db: str) -> None:
     assert data["renewContract"]["userErrors"] == []
     [copy] = data["renewContract"]["contract"]["commitments"]
     assert copy["makeGood"] is True and copy["renews"] is not None
+
+
+async def test_a_correction_recomputes_what_was_carried(db: str) -> None:
+    """January 800 GB carried 200 and February 900 settled both (2.00 + 1.00). Then 200 GB of
+    January arrive late: January met its commitment, so February carried its own 100 instead of
+    settling it — February's correction credits 3.00 — and March's excess recovers 40 of it."""
+    story = await Story.start("GBP")
+    contract = await gb_contract(story, {1: "800", 2: "900", 3: "1040"})
+    with frozen_clock(date(2026, 3, 10)):
+        january, february = await close(story, contract), await close(story, contract)
+        assert sorted(lines(february, "PENALTY")) == [(1, D("2.00")), (2, D("1.00"))]
+        await story.usage(contract, "data-gb", "200", at(1), "late-jan")
+        done = (await story.run(CORRECT, c=contract))["correctContract"]
+        assert (done["applied"], done["adjustmentsWritten"], done["userErrors"]) == (1, 1, [])
+        node = await state(story, contract)
+        notes = [(a["kind"], [(l["type"], D(l["amount"])) for l in a["lines"]]) for a in node["invoices"][1]["adjustments"]]
+        assert notes == [("CREDIT_NOTE", [("PENALTY", D("-2.00")), ("PENALTY", D("-1.00"))])]
+        assert [w["carriedShortfall"] for w in await windows(story, contract)] == [None, "100", None]
+    with frozen_clock(date(2026, 4, 10)):
+        march = await close(story, contract)
+    assert lines(march, "PENALTY") == [(2, D("0.60"))]
+    jan, feb, mar = await windows(story, contract)
+    assert (D(jan["shortfall"]), D(feb["carriedShortfall"]), D(feb["recovered"])) == (D(0), D(100), D(40))
