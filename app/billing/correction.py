@@ -66,7 +66,8 @@ def recompute(periods: Sequence[PeriodData], shells: Iterable[Pool], *, born: Ma
     results = []
     for data in periods:
         for movement in data.before:
-            pools[movement.pool_key] = apply(pools[movement.pool_key], _capped(pools[movement.pool_key], movement))
+            if movement.pool_key in pools:  # a pool the replay no longer creates takes nothing
+                pools[movement.pool_key] = apply(pools[movement.pool_key], _capped(pools[movement.pool_key], movement))
         result = close_period(CloseInput(
             terms=data.terms, period=data.period, usage=(*usage, *data.usage), one_time=data.one_time,
             prior_charges=tuple(charges), pools=tuple(pools.values()), next_seq=next_seq,

@@ -14,8 +14,9 @@ contract draws on (``shared``).
 Which movements are replayed: every entry on those pools that is not the contract's own close or
 correction — activation's issues, top-ups, credit-backs, amendments' and terminations' withdrawals,
 other contracts' closes on a shared balance — each before the first of the contract's closes
-written after it (by ``created_at``). A pool a close of the contract created (a rollover credit) is
-no shell: the replay creates it again, keeping its row's creation order.
+written after it (by ``created_at``), on pools a close created too. A pool whose first movement is
+a close's or a correction's of the contract (a rollover credit) is no shell: the replay creates it
+again, keeping its row's creation order.
 """
 
 from __future__ import annotations
@@ -76,28 +77,36 @@ async def gather_replay(org_id: int, contract: Contract) -> Replay:
     last = invoices.get(periods[-1].id) if periods else None
     renewal = await renewal_as_closed(org_id, contract, last.created_at if last else None)
     successor = Q(contract_id__in=list(set(renewal.contract_of.values())), key__in=rollover_keys(renewal))
-    rows = await CreditPool.filter(
-        Q(contract_id=contract.id) | Q(account_id=contract.account_id, contract_id=None, currency=contract.currency)
-        | successor, organization_id=org_id).order_by("id").select_for_update()
+    # Locked as a close locks: the contracts' own pools (the successor's rollover pools with them,
+    # as the successor's close takes its own first), then the account's balances, each in id order.
+    owned = await CreditPool.filter(Q(contract_id=contract.id) | successor, organization_id=org_id) \
+        .order_by("id").select_for_update()
+    balances = await CreditPool.filter(organization_id=org_id, account_id=contract.account_id, contract_id=None,
+                                       currency=contract.currency).order_by("id").select_for_update()
+    rows = sorted([*owned, *balances], key=lambda r: r.id)
     by_id = {r.id: r for r in rows}
     entries = await LedgerEntry.filter(organization_id=org_id, pool_id__in=list(by_id)).order_by("created_at", "id")
     issued: dict[str, Decimal] = defaultdict(Decimal)
-    first_entry: dict[int, LedgerEntry] = {}
+    seen: set[int] = set()
+    born_here: set[int] = set()  # pools whose first movement is a close's or a correction's: the replay creates them
     outside: list[LedgerEntry] = []
     for e in entries:
-        first_entry.setdefault(e.pool_id, e)
         ours = e.invoice_id in mine or (e.kind == EntryKind.ADJUST.value and e.adjustment_id in adjustments)
+        if e.pool_id not in seen:
+            seen.add(e.pool_id)
+            if ours:
+                born_here.add(e.pool_id)
         if ours:
             issued[by_id[e.pool_id].key] += e.amount
         else:
             outside.append(e)
-    born = {r.key: r.seq for r in rows if r.id in first_entry and first_entry[r.id].invoice_id in mine}
+    born = {r.key: r.seq for r in rows if r.id in born_here}
     shells = [core_pool(r) for r in rows if r.key not in born]
     stamps = [invoices[p.id].created_at for p in periods]
     before: list[list[CoreEntry]] = [[] for _ in periods]
-    for e in outside:
+    for e in outside:  # on a pool a close created too (a credit-back to a rollover credit, a withdrawal)
         at = next((i for i, stamp in enumerate(stamps) if stamp > e.created_at), None)
-        if at is not None and by_id[e.pool_id].key not in born:
+        if at is not None:
             before[at].append(CoreEntry(by_id[e.pool_id].key, EntryKind(e.kind), e.amount, e.on_date, e.charge_key,
                                         e.note))
     totals = await aggregates.usage_totals_by_contract_period(

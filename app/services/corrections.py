@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from app.billing.correction import differences, pool_moves, recompute
+from app.billing.correction import LineKey, differences, line_key, pool_moves, recompute
 from app.billing.invoice import InvoiceLine as CoreLine
 from app.billing.ledger import Pool, adjust
 from app.billing.money import as_quantity
@@ -75,17 +76,24 @@ async def correct_contract(org_id: int, contract_id: int) -> CorrectionReport:
         written = []
         for i in range(start, len(replay.periods)):
             invoice = replay.invoices[replay.periods[i].id]
-            lines = differences(await _issued(org_id, invoice.id, replay), list(again.results[i].lines))
+            issued, links = await _issued(org_id, invoice.id, replay)
+            lines = differences(issued, list(again.results[i].lines))
             if i == len(replay.periods) - 1:
                 lines += _held_back(moves.held_back, replay, again.results[i].period.span)
             if lines:
-                written.append(await write_adjustment(org_id, invoice, source="CORRECTION", reason=REASON,
-                                                       lines=[_spec(line, replay) for line in lines], issued_on=today))
+                written.append(await write_adjustment(org_id, invoice, source="CORRECTION", reason=REASON, lines=[
+                    _spec(line, replay, links.get(line_key(line))) for line in lines], issued_on=today))
         entries = [adjust(again.pools.get(key) or _core(replay, key), delta, today) for key, delta in moves.deltas.items()]
+        if entries and not written:  # every ADJUST goes with a note: a later replay knows it as the contract's
+            last = replay.periods[-1]
+            written.append(await write_adjustment(org_id, replay.invoices[last.id], source="CORRECTION", reason=REASON,
+                                                   lines=[_pools_only(again.results[-1].period.span)], issued_on=today))
         if entries:
-            await append_entries(org_id, replay.rows, entries, adjustment_id=written[-1].id if written else None)
+            await append_entries(org_id, replay.rows, entries, adjustment_id=written[-1].id)
         await _keep(org_id, contract, replay, again.results, start)
-        await LateData.filter(id__in=[p.id for p in pending]).update(applied_at=utc_now(), updated_at=utc_now())
+        # the contract is locked: no late data can be stored for it meanwhile, so this is ``pending``
+        await LateData.filter(organization_id=org_id, contract_id=contract.id, applied_at=None).update(
+            applied_at=utc_now(), updated_at=utc_now())
     return CorrectionReport(written, len(pending))
 
 
@@ -93,21 +101,27 @@ def _core(replay: Replay, key: str) -> Pool:
     return core_pool(replay.rows[key])
 
 
-async def _issued(org_id: int, invoice_id: int, replay: Replay) -> list[CoreLine]:
+async def _issued(org_id: int, invoice_id: int, replay: Replay) -> tuple[list[CoreLine], dict[LineKey, int]]:
     """What was issued for an invoice's period: its lines and its earlier corrections' lines, as the
-    core reads them."""
+    core reads them; and, by line key, the invoice line a correction's line corrects (it names it,
+    so a goodwill credit note is bounded by what the line carries net of corrections)."""
     keys = {row.id: key for key, row in replay.rows.items()}
     # earlier corrections count as issued; a goodwill credit is not a billing figure (it stays given)
     adjustments = await Adjustment.filter(organization_id=org_id, invoice_id=invoice_id, source="CORRECTION") \
         .values_list("id", flat=True)
     rows = [*await InvoiceLine.filter(organization_id=org_id, invoice_id=invoice_id),
             *await AdjustmentLine.filter(organization_id=org_id, adjustment_id__in=list(adjustments))]
-    return [CoreLine(type=LineType(r.type), amount=r.amount, description=r.description,
-                     service_period=DateRange(r.service_start, r.service_end), product=r.product,
-                     quantity=r.quantity, unit_amount=r.unit_amount, charge_key=r.charge_key,
-                     commitment_key=str(r.commitment_id) if r.commitment_id else None,
-                     pool_key=keys.get(r.pool_id) if r.pool_id else None,
-                     window_index=r.window_number - 1 if r.window_number else None) for r in rows]
+    lines = [CoreLine(type=LineType(r.type), amount=r.amount, description=r.description,
+                      service_period=DateRange(r.service_start, r.service_end), product=r.product,
+                      quantity=r.quantity, unit_amount=r.unit_amount, charge_key=r.charge_key,
+                      commitment_key=str(r.commitment_id) if r.commitment_id else None,
+                      pool_key=keys.get(r.pool_id) if r.pool_id else None,
+                      window_index=r.window_number - 1 if r.window_number else None) for r in rows]
+    links: dict[LineKey, int] = {}
+    for row, line in zip(rows, lines):
+        if isinstance(row, InvoiceLine):
+            links.setdefault(line_key(line), row.id)
+    return lines, links
 
 
 def _held_back(held: dict[str, object], replay: Replay, span: DateRange) -> list[CoreLine]:
@@ -118,14 +132,21 @@ def _held_back(held: dict[str, object], replay: Replay, span: DateRange) -> list
             for key, amount in held.items()]
 
 
-def _spec(line: CoreLine, replay: Replay) -> AdjustmentLineSpec:
+def _pools_only(span: DateRange) -> CoreLine:
+    """The line of a correction that moves pools only (no billed figure differs): zero."""
+    return CoreLine(type=LineType.DRAWDOWN, amount=Decimal(0), service_period=span,
+                    description="correction of credit pools only (see the ADJUST entries)")
+
+
+def _spec(line: CoreLine, replay: Replay, invoice_line_id: int | None = None) -> AdjustmentLineSpec:
     return AdjustmentLineSpec(
         type=line.type, amount=line.amount, description=line.description, product=line.product,
         quantity=line.quantity, unit_amount=line.unit_amount, service_start=line.service_period.start,
         service_end=line.service_period.end, charge_key=line.charge_key,
         commitment_id=int(line.commitment_key) if line.commitment_key else None,
         pool_id=replay.rows[line.pool_key].id if line.pool_key else None,
-        window_number=line.window_index + 1 if line.window_index is not None else None)
+        window_number=line.window_index + 1 if line.window_index is not None else None,
+        invoice_line_id=invoice_line_id)
 
 
 async def _keep(org_id: int, contract: Contract, replay: Replay, results, start: int) -> None:  # type: ignore[no-untyped-def]
