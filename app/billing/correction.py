@@ -66,8 +66,11 @@ def recompute(periods: Sequence[PeriodData], shells: Iterable[Pool], *, born: Ma
     results = []
     for data in periods:
         for movement in data.before:
-            if movement.pool_key in pools:  # a pool the replay no longer creates takes nothing
-                pools[movement.pool_key] = apply(pools[movement.pool_key], _capped(pools[movement.pool_key], movement))
+            if movement.pool_key not in pools:  # a pool the replay no longer creates takes nothing
+                continue
+            movement = _capped(pools[movement.pool_key], movement)
+            if movement.amount != 0:  # a draw on a replayed pool that holds nothing takes nothing
+                pools[movement.pool_key] = apply(pools[movement.pool_key], movement)
         result = close_period(CloseInput(
             terms=data.terms, period=data.period, usage=(*usage, *data.usage), one_time=data.one_time,
             prior_charges=tuple(charges), pools=tuple(pools.values()), next_seq=next_seq,
@@ -84,9 +87,9 @@ def recompute(periods: Sequence[PeriodData], shells: Iterable[Pool], *, born: Ma
 
 def _capped(pool: Pool, movement: LedgerEntry) -> LedgerEntry:
     """A movement taking more than the replayed pool holds takes what it holds (a withdrawal sized
-    on the pool as it stood then, or another contract's draw on a shared balance)."""
+    on the pool as it stood then, or another contract's draw on a shared balance): zero if empty."""
     if movement.amount < 0 and -movement.amount > pool.balance:
-        return replace(movement, amount=-pool.balance) if pool.balance > 0 else replace(movement, amount=ZERO)
+        return replace(movement, amount=-pool.balance)
     return movement
 
 

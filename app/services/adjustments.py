@@ -35,6 +35,7 @@ class AdjustmentLineSpec:
     pool_id: int | None = None
     window_number: int | None = None
     invoice_line_id: int | None = None  # the invoice line a goodwill line credits
+    held_back: bool = False  # credit a shared balance could not give (SPEC §17)
 
 
 async def write_adjustment(org_id: int, invoice: Invoice, *, source: str, reason: str,
@@ -57,7 +58,7 @@ async def write_adjustment(org_id: int, invoice: Invoice, *, source: str, reason
             amount=line.amount, description=line.description[:300], product=line.product, quantity=line.quantity,
             unit_amount=line.unit_amount, service_start=line.service_start, service_end=line.service_end,
             charge_key=line.charge_key, commitment_id=line.commitment_id, pool_id=line.pool_id,
-            window_number=line.window_number, invoice_line_id=line.invoice_line_id,
+            window_number=line.window_number, invoice_line_id=line.invoice_line_id, held_back=line.held_back,
         )
         for position, line in enumerate(lines)
     ])

@@ -15,7 +15,8 @@ Which movements are replayed: every entry on those pools that is not the contrac
 correction — activation's issues, top-ups, credit-backs, amendments' and terminations' withdrawals,
 other contracts' closes on a shared balance — each before the first of the contract's closes
 written after it (by ``created_at``), on pools a close created too. A pool whose first movement is
-a close's or a correction's of the contract (a rollover credit) is no shell: the replay creates it
+a close's or a correction's of the contract (a rollover credit), or a contract's pool with no
+movement (one a correction created whose moves netted to zero), is no shell: the replay creates it
 again, keeping its row's creation order.
 """
 
@@ -100,6 +101,9 @@ async def gather_replay(org_id: int, contract: Contract) -> Replay:
             issued[by_id[e.pool_id].key] += e.amount
         else:
             outside.append(e)
+    # A contract's pool with no movement at all was created by a correction whose moves on it netted
+    # to zero (activation, amendments and balances always issue): the replay creates it again too.
+    born_here |= {r.id for r in rows if r.contract_id is not None and r.id not in seen}
     born = {r.key: r.seq for r in rows if r.id in born_here}
     shells = [core_pool(r) for r in rows if r.key not in born]
     stamps = [invoices[p.id].created_at for p in periods]

@@ -73,16 +73,19 @@ async def correct_contract(org_id: int, contract_id: int) -> CorrectionReport:
                 p for p in new_pools if replay.owners.get(p.commitment_key or "", contract.id) == owner]))
         balances = {key: row.balance for key, row in replay.rows.items()}
         moves = pool_moves(replay.issued_moves, again.results, balances, replay.shared)
+        held_before = await _held_before(org_id, contract.id, replay)
         written = []
         for i in range(start, len(replay.periods)):
             invoice = replay.invoices[replay.periods[i].id]
             issued, links = await _issued(org_id, invoice.id, replay)
-            lines = differences(issued, list(again.results[i].lines))
+            specs = [_spec(line, replay, links.get(line_key(line)))
+                     for line in differences(issued, list(again.results[i].lines))]
             if i == len(replay.periods) - 1:
-                lines += _held_back(moves.held_back, replay, again.results[i].period.span)
-            if lines:
-                written.append(await write_adjustment(org_id, invoice, source="CORRECTION", reason=REASON, lines=[
-                    _spec(line, replay, links.get(line_key(line))) for line in lines], issued_on=today))
+                specs += [_spec(line, replay, held_back=True)
+                          for line in _held_back(moves.held_back, held_before, again.results[i].period.span)]
+            if specs:
+                written.append(await write_adjustment(org_id, invoice, source="CORRECTION", reason=REASON, lines=specs,
+                                                      issued_on=today))
         entries = [adjust(again.pools.get(key) or _core(replay, key), delta, today) for key, delta in moves.deltas.items()]
         if entries and not written:  # every ADJUST goes with a note: a later replay knows it as the contract's
             last = replay.periods[-1]
@@ -106,11 +109,12 @@ async def _issued(org_id: int, invoice_id: int, replay: Replay) -> tuple[list[Co
     core reads them; and, by line key, the invoice line a correction's line corrects (it names it,
     so a goodwill credit note is bounded by what the line carries net of corrections)."""
     keys = {row.id: key for key, row in replay.rows.items()}
-    # earlier corrections count as issued; a goodwill credit is not a billing figure (it stays given)
+    # earlier corrections count as issued; a goodwill credit is not a billing figure (it stays given),
+    # nor is what a shared balance could not give (``_held_back`` accounts for it across periods)
     adjustments = await Adjustment.filter(organization_id=org_id, invoice_id=invoice_id, source="CORRECTION") \
         .values_list("id", flat=True)
     rows = [*await InvoiceLine.filter(organization_id=org_id, invoice_id=invoice_id),
-            *await AdjustmentLine.filter(organization_id=org_id, adjustment_id__in=list(adjustments))]
+            *await AdjustmentLine.filter(organization_id=org_id, adjustment_id__in=list(adjustments), held_back=False)]
     lines = [CoreLine(type=LineType(r.type), amount=r.amount, description=r.description,
                       service_period=DateRange(r.service_start, r.service_end), product=r.product,
                       quantity=r.quantity, unit_amount=r.unit_amount, charge_key=r.charge_key,
@@ -124,12 +128,35 @@ async def _issued(org_id: int, invoice_id: int, replay: Replay) -> tuple[list[Co
     return lines, links
 
 
-def _held_back(held: dict[str, object], replay: Replay, span: DateRange) -> list[CoreLine]:
-    """What a shared balance could not give: it stays billed (a positive DRAWDOWN correction)."""
-    return [CoreLine(type=LineType.DRAWDOWN, amount=amount, service_period=span,  # type: ignore[arg-type]
-                     description=f"not drawn: the credit {key} has been used by another contract since",
-                     pool_key=key)
-            for key, amount in held.items()]
+async def _held_before(org_id: int, contract_id: int, replay: Replay) -> dict[str, Decimal]:
+    """Per pool key: what the contract's earlier corrections billed as not drawn from it, net."""
+    keys = {row.id: key for key, row in replay.rows.items()}
+    adjustments = await Adjustment.filter(organization_id=org_id, contract_id=contract_id, source="CORRECTION") \
+        .values_list("id", flat=True)
+    out: dict[str, Decimal] = {}
+    for pool_id, amount in await AdjustmentLine.filter(
+            organization_id=org_id, adjustment_id__in=list(adjustments), held_back=True).values_list("pool_id", "amount"):
+        if pool_id in keys:  # a held-back line always names the pool (one of the replay's)
+            out[keys[pool_id]] = out.get(keys[pool_id], Decimal(0)) + amount
+    return out
+
+
+def _held_back(held: dict[str, Decimal], before: dict[str, Decimal], span: DateRange) -> list[CoreLine]:
+    """What a shared balance cannot give stays billed (``held``, per pool, in all): the change from
+    what earlier corrections billed so (``before``). Positive: more is not drawn; negative: the
+    balance gives now what it could not before (a top-up since), so that much is credited."""
+    lines = []
+    for key in sorted(set(held) | set(before)):
+        change = held.get(key, Decimal(0)) - before.get(key, Decimal(0))
+        if change > 0:
+            description = f"not drawn: the credit {key} no longer holds it (used by another contract or expired)"
+        elif change < 0:
+            description = f"drawn now: the credit {key} gives what an earlier correction could not draw"
+        else:
+            continue
+        lines.append(CoreLine(type=LineType.DRAWDOWN, amount=change, service_period=span, description=description,
+                              pool_key=key))
+    return lines
 
 
 def _pools_only(span: DateRange) -> CoreLine:
@@ -138,11 +165,12 @@ def _pools_only(span: DateRange) -> CoreLine:
                     description="correction of credit pools only (see the ADJUST entries)")
 
 
-def _spec(line: CoreLine, replay: Replay, invoice_line_id: int | None = None) -> AdjustmentLineSpec:
+def _spec(line: CoreLine, replay: Replay, invoice_line_id: int | None = None, *,
+          held_back: bool = False) -> AdjustmentLineSpec:
     return AdjustmentLineSpec(
         type=line.type, amount=line.amount, description=line.description, product=line.product,
         quantity=line.quantity, unit_amount=line.unit_amount, service_start=line.service_period.start,
-        service_end=line.service_period.end, charge_key=line.charge_key,
+        service_end=line.service_period.end, charge_key=line.charge_key, held_back=held_back,
         commitment_id=int(line.commitment_key) if line.commitment_key else None,
         pool_id=replay.rows[line.pool_key].id if line.pool_key else None,
         window_number=line.window_index + 1 if line.window_index is not None else None,

@@ -94,3 +94,21 @@ def test_spec_example_10_quarterly_postpaid_with_late_january_usage() -> None:
     assert diffs[1] == []
     assert [(d.type, d.amount) for d in diffs[2]] == [(LineType.TRUE_UP, D("-2000.00"))]
     assert moves.deltas == {}  # the tracking pool ends empty both ways: 9,000 consumed and 1,000 expired
+
+
+def test_a_neighbours_draw_on_a_balance_the_replay_left_empty_takes_nothing() -> None:
+    """Another contract's draw on a shared balance is replayed before the close it preceded; when the
+    replay has already emptied that balance (the late usage drew it first), the draw takes nothing.
+    Before the fix it became a zero CONSUME and the correction failed with INVALID_LEDGER_ENTRY."""
+    from app.billing.ledger import EntryKind, LedgerEntry, Pool, PoolKind
+
+    terms = contract(term=months(2), prices=(price("api-calls", "1"),))
+    periods = billing_periods(terms)
+    shared = Pool("balance:G", PoolKind.BALANCE, months(12), D(0), seq=0)
+    fill = LedgerEntry("balance:G", EntryKind.ISSUE, D(100), periods[0].span.start)
+    neighbour = LedgerEntry("balance:G", EntryKind.CONSUME, D(-40), periods[1].span.start)
+    data = [PeriodData(terms, periods[0], (UsageTotal("api-calls", periods[0].span, D(100)),), before=(fill,)),
+            PeriodData(terms, periods[1], (), before=(neighbour,))]
+    replay = recompute(data, [shared])
+    assert replay.pools["balance:G"].balance == 0
+    assert sum((line.amount for line in replay.results[0].lines), D(0)) == 0  # January drew the 100

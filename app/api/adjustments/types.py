@@ -69,6 +69,10 @@ class AdjustmentLine:
     service_period_end: date = strawberry.field(description="Day after the last day of the service period.")
     window_number: int | None = strawberry.field(description="The commitment window (1-based) the line belongs to, if any.")
     charge_key: str | None = strawberry.field(description="Key of the charge the line adjusts, if any.")
+    held_back: bool = strawberry.field(description=(
+        "True on a correction's DRAWDOWN line for credit a shared balance (an account balance, or credit "
+        "rolled into a renewal) could not give because it holds less now: positive, it stays billed; "
+        "negative, a later correction found the balance can give it now (SPEC §17)."))
     commitment_id: strawberry.Private[int | None]
     pool_id: strawberry.Private[int | None]
     invoice_line_id: strawberry.Private[int | None]
@@ -81,7 +85,7 @@ class AdjustmentLine:
             unit_amount=optional_quantity(row.unit_amount), amount=money(row.amount, currency),
             description=row.description, service_period_start=row.service_start,
             service_period_end=row.service_end, window_number=row.window_number, charge_key=row.charge_key,
-            commitment_id=row.commitment_id, pool_id=row.pool_id, invoice_line_id=row.invoice_line_id,
+            held_back=row.held_back, commitment_id=row.commitment_id, pool_id=row.pool_id, invoice_line_id=row.invoice_line_id,
             currency=currency,
         )
 

@@ -34,7 +34,8 @@ class Adjustment(TenantModel):
 
 class AdjustmentLine(TenantModel):
     """One line of an adjustment: the shape of an invoice line (negative on a credit note).
-    ``invoice_line`` is the invoice line a goodwill line credits."""
+    ``invoice_line`` is the invoice line a goodwill line credits; ``held_back`` marks a correction's
+    line for credit a shared balance could not give (positive) or gives now (negative)."""
 
     adjustment: Any = fields.ForeignKeyField("models.Adjustment", related_name=False, on_delete=fields.RESTRICT)
     position = fields.IntField()
@@ -55,6 +56,7 @@ class AdjustmentLine(TenantModel):
     invoice_line: Any = fields.ForeignKeyField(
         "models.InvoiceLine", related_name=False, on_delete=fields.RESTRICT, null=True
     )
+    held_back = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "adjustment_line"
