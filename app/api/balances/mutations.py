@@ -27,7 +27,7 @@ class CreateBalanceInput:
     account_id: strawberry.ID = strawberry.field(description="The account credited.")
     name: str = strawberry.field(**limited("Display name, e.g. 'Sign-up credit'.", max_length=MAX_NAME))
     currency: str = strawberry.field(**limited("ISO 4217 code.", max_length=MAX_CURRENCY))
-    amount: Decimal = strawberry.field(description="Amount credited (>= 0).")
+    amount: Decimal = strawberry.field(description="Amount credited (> 0, exact in the currency).")
     start_date: date = strawberry.field(description="First day it may pay charges.")
     end_date: date = strawberry.field(description="Day after the last; the remainder expires then.")
     priority: int = strawberry.field(default=0, description="Drawdown priority, lower first.")
