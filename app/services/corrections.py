@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from app.billing.correction import LineKey, differences, line_key, pool_moves, recompute
 from app.billing.invoice import InvoiceLine as CoreLine
+from app.billing.labels import pool_label
 from app.billing.ledger import Pool, adjust
 from app.billing.money import as_quantity
 from app.billing.terms import DateRange, LineType
@@ -82,7 +83,7 @@ async def correct_contract(org_id: int, contract_id: int) -> CorrectionReport:
                      for line in differences(issued, list(again.results[i].lines))]
             if i == len(replay.periods) - 1:
                 specs += [_spec(line, replay, held_back=True)
-                          for line in _held_back(moves.held_back, held_before, again.results[i].period.span)]
+                          for line in _held_back(moves.held_back, held_before, again.results[i].period.span, replay)]
             if specs:
                 written.append(await write_adjustment(org_id, invoice, source="CORRECTION", reason=REASON, lines=specs,
                                                       issued_on=today))
@@ -141,17 +142,18 @@ async def _held_before(org_id: int, contract_id: int, replay: Replay) -> dict[st
     return out
 
 
-def _held_back(held: dict[str, Decimal], before: dict[str, Decimal], span: DateRange) -> list[CoreLine]:
+def _held_back(held: dict[str, Decimal], before: dict[str, Decimal], span: DateRange,
+               replay: Replay) -> list[CoreLine]:
     """What a shared balance cannot give stays billed (``held``, per pool, in all): the change from
     what earlier corrections billed so (``before``). Positive: more is not drawn; negative: the
     balance gives now what it could not before (a top-up since), so that much is credited."""
     lines = []
     for key in sorted(set(held) | set(before)):
-        change = held.get(key, Decimal(0)) - before.get(key, Decimal(0))
+        change, name = held.get(key, Decimal(0)) - before.get(key, Decimal(0)), pool_label(_core(replay, key))
         if change > 0:
-            description = f"not drawn: the credit {key} no longer holds it (used by another contract or expired)"
+            description = f"not drawn: the {name} no longer holds it (used by another contract or expired)"
         elif change < 0:
-            description = f"drawn now: the credit {key} gives what an earlier correction could not draw"
+            description = f"drawn now: the {name} gives what an earlier correction could not draw"
         else:
             continue
         lines.append(CoreLine(type=LineType.DRAWDOWN, amount=change, service_period=span, description=description,

@@ -65,8 +65,8 @@ async def test_a_neighbours_draw_meeting_a_balance_the_replay_emptied_takes_noth
         invoices = await notes(story, late)
     assert owed(invoices) == D("40.00")  # 100 units used, 60 drawn from G: the 40 N took stay billed
     assert held(invoices) == [D("40.00")]
-    assert [line["description"].split(":")[0] for i in invoices for a in i["adjustments"] for line in a["lines"]
-            if line["heldBack"]] == ["not drawn"]
+    assert [line["description"] for i in invoices for a in i["adjustments"] for line in a["lines"]
+            if line["heldBack"]] == ['not drawn: the account balance (2026) no longer holds it (used by another contract or expired)']
 
 
 async def test_what_was_held_back_is_billed_once_across_later_closes_and_corrections(db: str) -> None:
@@ -100,6 +100,8 @@ async def test_a_top_up_since_gives_what_was_held_back(db: str) -> None:
         await correct(story, late)
         invoices = await notes(story, late)
     assert held(invoices) == [D("40.00"), D("-40.00")]
+    assert [line["description"] for i in invoices for a in i["adjustments"] for line in a["lines"]
+            if line["heldBack"]][1] == 'drawn now: the account balance (2026) gives what an earlier correction could not draw'
     assert owed(invoices) == D("5.00")
     after = await story.run("""query($b: ID!) { node(id: $b) { ... on Balance { remaining } } }""", b=balance)
     assert D(after["node"]["remaining"]) == D("60.00")  # 200 issued: L drew 100, N 40
