@@ -97,8 +97,8 @@ def test_a_declared_100_gb_body_is_refused_at_once(server: LiveServer) -> None:
     with server.connect() as sock:
         sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 107374182400\r\n\r\n{")
-        raw, elapsed = read_until_closed(sock, 5)
-    assert elapsed < 2  # not waiting for the body
+        raw, _ = read_until_closed(sock, 5)
+    # 413, not the 408 the body timeout (1 s) would give: refused without waiting for the body
     assert_json_error(*parse_response(raw), 413, "PAYLOAD_TOO_LARGE")
 
 
@@ -126,34 +126,36 @@ def test_a_body_that_stops_arriving_is_a_json_408(server: LiveServer) -> None:
     with server.connect() as sock:
         sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 100\r\n\r\n{\"query\":")
-        raw, elapsed = read_until_closed(sock, SHORT + 5)
-    assert elapsed < SHORT + 3
-    assert_json_error(*parse_response(raw), 408, "REQUEST_TIMEOUT")
+        raw, _ = read_until_closed(sock, SHORT + 5)
+    response = parse_response(raw)
+    assert_json_error(*response, 408, "REQUEST_TIMEOUT")
+    assert f"within {SHORT} s" in response[2]["errors"][0]["message"]  # the body timeout, not another one
 
 
 @pytest.mark.parametrize("head", [b"", b"POST /graphql HTTP/1.1\r\nHost: t\r\n"], ids=["nothing", "half a head"])
 def test_a_client_that_sends_no_complete_head_is_disconnected(server: LiveServer, head: bytes) -> None:
     with server.connect() as sock:
         sock.sendall(head)
-        raw, elapsed = read_until_closed(sock, SHORT + 5)
+        raw, _ = read_until_closed(sock, SHORT + 3)  # closed by the header timeout, or this fails
     assert raw == b""
-    assert elapsed < SHORT + 3
 
 
 def test_a_head_sent_a_byte_at_a_time_does_not_keep_the_connection(server: LiveServer) -> None:
     head = b"POST /graphql HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 1000
-    started = time.monotonic()
+    sent = 0
     with server.connect() as sock:
         try:
             for byte in head:
                 sock.sendall(bytes([byte]))
+                sent += 1
                 time.sleep(0.05)
                 if select.select([sock], [], [], 0)[0]:
                     break
         except (BrokenPipeError, ConnectionResetError):
             pass
         read_until_closed(sock, SHORT + 5)
-    assert time.monotonic() - started < SHORT + 3
+    # cut off by the header timeout (1 s, about 20 bytes at this pace), long before the head ends
+    assert sent < len(head) // 2
 
 
 def test_an_oversized_request_head_is_refused(server: LiveServer) -> None:
@@ -168,9 +170,8 @@ def test_an_oversized_request_head_is_refused(server: LiveServer) -> None:
 def test_an_idle_keep_alive_connection_is_closed(server: LiveServer) -> None:
     with server.connect() as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
-        raw, elapsed = read_until_closed(sock, SHORT + 5)
+        raw, _ = read_until_closed(sock, SHORT + 3)  # closed by the keep-alive timeout, or this fails
     assert raw.startswith(b"HTTP/1.1 200")
-    assert elapsed < SHORT + 3
 
 
 def test_the_request_id_is_echoed_when_sane_and_made_otherwise(server: LiveServer) -> None:
